@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { registerPush } from './push.js';
+import { registerServe } from './serve.js';
+import { registerStores } from './stores.js';
+
+const program = new Command()
+  .name('switchyard')
+  .description('Message hub for commerce integrations (wire-compatible with the Spree Commerce Hub)')
+  .version(VERSION);
+
+registerServe(program);
+registerStores(program);
+registerPush(program);
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`switchyard: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export type Role = 'all' | 'api' | 'worker';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface HubConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  adminToken: string | undefined;
+  role: Role;
+  /** Largest request body accepted, in bytes (413 above it). */
+  bodyLimit: number;
+  logLevel: LogLevel;
+  sqliteSync: 'full' | 'normal';
+  /** Connections per process to PostgreSQL. */
+  poolSize: number;
+  /** Archived messages older than this are purged. */
+  retentionDays: number;
+}
+
+export const DEFAULTS: HubConfig = {
+  port: 4000,
+  host: '127.0.0.1',
+  dataDir: './data',
+  databaseUrl: undefined,
+  adminToken: undefined,
+  role: 'all',
+  bodyLimit: 1024 * 1024,
+  logLevel: 'info',
+  sqliteSync: 'full',
+  poolSize: 10,
+  retentionDays: 30,
+};
+
+export class ConfigError extends Error {}
+
+type Raw = Partial<Record<keyof HubConfig, unknown>>;
+
+/** Where each setting can come from, for error messages: `--port / PORT / port`. */
+const SOURCES: Record<keyof HubConfig, { flag: string; env: string }> = {
+  port: { flag: '--port', env: 'PORT' },
+  host: { flag: '--host', env: 'HOST' },
+  dataDir: { flag: '--data', env: 'SWITCHYARD_DATA_DIR' },
+  databaseUrl: { flag: '--database', env: 'DATABASE_URL' },
+  adminToken: { flag: '--admin-token', env: 'SWITCHYARD_ADMIN_TOKEN' },
+  role: { flag: '--role', env: 'SWITCHYARD_ROLE' },
+  bodyLimit: { flag: '--body-limit', env: 'SWITCHYARD_BODY_LIMIT' },
+  logLevel: { flag: '--log-level', env: 'LOG_LEVEL' },
+  sqliteSync: { flag: '--sqlite-sync', env: 'SWITCHYARD_SQLITE_SYNC' },
+  poolSize: { flag: '--pool-size', env: 'SWITCHYARD_POOL_SIZE' },
+  retentionDays: { flag: '--retention-days', env: 'SWITCHYARD_RETENTION_DAYS' },
+};
+
+function fail(key: keyof HubConfig, value: unknown, allowed: string): never {
+  const { flag, env } = SOURCES[key];
+  throw new ConfigError(`invalid setting ${key} (${flag} / ${env}): ${JSON.stringify(value)} — ${allowed}`);
+}
+
+function integer(key: keyof HubConfig, value: unknown, min: number, max: number): number {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\d+$/.test(value)
+        ? Number(value)
+        : NaN;
+  if (!Number.isInteger(n) || n < min || n > max)
+    fail(key, value, `must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(key: keyof HubConfig, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T))
+    fail(key, value, `must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function text(key: keyof HubConfig, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') fail(key, value, 'must be a non-empty string');
+  return value;
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Raw {
+  const out: Raw = {};
+  for (const [key, { env: name }] of Object.entries(SOURCES) as [keyof HubConfig, { env: string }][]) {
+    const value = env[name];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+function fromFile(path: string): Raw {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a JSON object`);
+  }
+  for (const key of Object.keys(parsed)) {
+    if (!(key in SOURCES)) {
+      throw new ConfigError(
+        `config file ${path}: unknown setting "${key}" (known: ${Object.keys(SOURCES).join(', ')})`,
+      );
+    }
+  }
+  return parsed as Raw;
+}
+
+/**
+ * Resolves the configuration: flags > environment > config file > defaults. Every value is
+ * checked here, so a bad setting stops start-up with a message naming it, the value and what is
+ * allowed, instead of failing later somewhere deep.
+ */
+export function loadConfig(
+  flags: Raw = {},
+  env: NodeJS.ProcessEnv = process.env,
+  configFile?: string,
+): HubConfig {
+  const file = configFile ?? env.SWITCHYARD_CONFIG;
+  const defined = (raw: Raw) =>
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)) as Raw;
+  const raw: Raw = { ...(file ? fromFile(file) : {}), ...defined(fromEnv(env)), ...defined(flags) };
+  const merged = { ...DEFAULTS, ...raw };
+  return {
+    port: integer('port', merged.port, 0, 65535),
+    host: text('host', merged.host),
+    dataDir: resolve(text('dataDir', merged.dataDir)),
+    databaseUrl: merged.databaseUrl === undefined ? undefined : text('databaseUrl', merged.databaseUrl),
+    adminToken: merged.adminToken === undefined ? undefined : checkAdminToken(merged.adminToken),
+    role: oneOf('role', merged.role, ['all', 'api', 'worker'] as const),
+    bodyLimit: integer('bodyLimit', merged.bodyLimit, 1024, 64 * 1024 * 1024),
+    logLevel: oneOf('logLevel', merged.logLevel, [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'trace',
+      'silent',
+    ] as const),
+    sqliteSync: oneOf('sqliteSync', merged.sqliteSync, ['full', 'normal'] as const),
+    poolSize: integer('poolSize', merged.poolSize, 1, 1000),
+    retentionDays: integer('retentionDays', merged.retentionDays, 1, 36500),
+  };
+}
+
+function checkAdminToken(value: unknown): string {
+  const token = text('adminToken', value);
+  if (token.length < 16) fail('adminToken', '(hidden)', 'must be at least 16 characters');
+  return token;
+}

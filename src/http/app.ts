@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { MessageValidator } from '../pipeline/validation.js';
+import type { Storage } from '../storage/contract.js';
+import { VERSION } from '../version.js';
+import type { StoreAuth } from './auth.js';
+import { HubError } from './errors.js';
+import { explainRoutes } from './routes/explain.js';
+import { healthRoutes } from './routes/health.js';
+import { mappingRoutes } from './routes/mappings.js';
+import { messageTypeRoutes } from './routes/message-types.js';
+import { messageRoutes } from './routes/messages.js';
+import { pushRoutes } from './routes/push.js';
+import { queueRoutes } from './routes/queues.js';
+import { sampleRoutes } from './routes/samples.js';
+import { storeRoutes } from './routes/stores.js';
+import { ajvToFieldErrors, validatorCompiler } from './validation.js';
+
+export interface AppContext {
+  storage: Storage;
+  auth: StoreAuth;
+  validator: MessageValidator;
+  /** Called after a message lands in the incoming queue, so intake starts without polling delay. */
+  onIncoming: () => void;
+  adminToken: string | undefined;
+  bodyLimit: number;
+  /** Readiness beyond the database ping (workers running, not shutting down). */
+  isReady: () => boolean;
+  /** Called after a store's mappings change, so the router recompiles them (routing issue). */
+  onMappingsChanged?: (storeId: string) => void;
+}
+
+export interface AppOptions {
+  /** A pino logger to use (the hub's); without one the app does not log. */
+  logger?: FastifyBaseLogger;
+}
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/**
+ * Builds the HTTP app without listening, so tests drive it with `inject()` and the CLI binds it to
+ * a port. Routes are one plugin per resource; errors from any layer are shaped here, once.
+ */
+export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<App> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: ctx.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true },
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  // JSON bodies are parsed here (not by Fastify's default parser) to control the error wording.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(new HubError('EMPTY_BODY'), undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(
+        new HubError(
+          'MALFORMED_JSON',
+          undefined,
+          `Request body is not valid JSON: ${(err as Error).message}`,
+        ),
+        undefined,
+      );
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
+    const hubError = toHubError(err);
+    if (hubError.status >= 500) req.log.error({ err }, 'request failed');
+    reply.code(hubError.status).send(hubError.body());
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    reply.code(404).send(new HubError('ROUTE_NOT_FOUND').body());
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchyard',
+        version: VERSION,
+        description:
+          'Message hub for commerce integrations, wire-compatible with the Spree Commerce Hub (Augury). ' +
+          'Store routes need `X-Augury-Token`; the /api/stores collection needs `X-Admin-Token`.',
+      },
+      components: {
+        securitySchemes: {
+          storeToken: { type: 'apiKey', in: 'header', name: 'X-Augury-Token' },
+          adminToken: { type: 'apiKey', in: 'header', name: 'X-Admin-Token' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes(ctx));
+  await app.register(storeRoutes(ctx));
+  await app.register(pushRoutes(ctx));
+  await app.register(queueRoutes(ctx));
+  await app.register(messageRoutes(ctx));
+  await app.register(messageTypeRoutes(ctx));
+  await app.register(sampleRoutes());
+  await app.register(mappingRoutes(ctx));
+  await app.register(explainRoutes(ctx));
+  return app;
+}
+
+function toHubError(err: FastifyError | HubError): HubError {
+  if (err instanceof HubError) return err;
+  if (err.validation) {
+    const context = err.validationContext;
+    const prefix = context === 'body' ? '' : `/${context === 'querystring' ? 'query' : context}`;
+    return new HubError('INVALID_OBJECT', ajvToFieldErrors(err.validation as never, prefix));
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HubError('UNSUPPORTED_MEDIA_TYPE');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HubError('BODY_TOO_LARGE');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HubError('EMPTY_BODY');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new HubError('MALFORMED_JSON', undefined, 'Content-Length does not match the body.');
+  }
+  if (err.statusCode === 405) return new HubError('METHOD_NOT_ALLOWED');
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new HubError('MALFORMED_JSON', undefined, err.message);
+  }
+  return new HubError('INTERNAL');
+}

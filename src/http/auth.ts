@@ -1,0 +1,40 @@
+import type { Storage, Store } from '../storage/contract.js';
+import { tokenMatches } from '../tokens.js';
+import { HubError } from './errors.js';
+
+interface Entry {
+  store: Store | undefined;
+  digests: string[];
+  loadedAt: number;
+}
+
+/**
+ * Checks `X-Augury-Token` against a store's active tokens. Lookups are cached for a few seconds so
+ * a push costs no database read; a token revoked through this process is dropped at once, and one
+ * revoked by another process (PostgreSQL mode) stops working within `ttlMs`.
+ */
+export class StoreAuth {
+  private readonly cache = new Map<string, Entry>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  async authenticate(storeId: string, token: string | undefined, now = Date.now()): Promise<Store> {
+    let entry = this.cache.get(storeId);
+    if (!entry || now - entry.loadedAt > this.ttlMs) {
+      const store = await this.storage.getStore(storeId);
+      entry = { store, digests: store ? await this.storage.activeTokenHashes(storeId) : [], loadedAt: now };
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(storeId, entry);
+    }
+    if (!entry.store) throw new HubError('STORE_NOT_FOUND');
+    if (!token || !tokenMatches(token, entry.digests)) throw new HubError('TOKEN_INVALID');
+    return entry.store;
+  }
+
+  invalidate(storeId: string): void {
+    this.cache.delete(storeId);
+  }
+}

@@ -1,0 +1,242 @@
+import { Type } from 'typebox';
+import { looksLikeId, newId } from '../../ids.js';
+import { DEFAULT_OPTIONS, MAPPING_LIMITS, parseMapping } from '../../pipeline/mapping-spec.js';
+import { OPERATORS } from '../../pipeline/routing/filters.js';
+import { type Mapping, type MappingFields, MappingNameTaken } from '../../storage/mapping-contract.js';
+import type { App, AppContext } from '../app.js';
+import { HubError, invalid } from '../errors.js';
+import { requireStore, storeOf } from '../guards.js';
+import { iso } from '../present.js';
+import { errorResponses, storeSecurity } from '../schemas.js';
+
+const Filter = Type.Object({
+  path: Type.String({ examples: ['payload.order.status'] }),
+  operator: Type.String({ enum: [...OPERATORS] }),
+  value: Type.Optional(Type.Unknown({ description: 'Not needed by present and empty' })),
+  match_rule: Type.Optional(Type.String({ enum: ['all', 'any'], default: 'all' })),
+});
+
+const d = DEFAULT_OPTIONS;
+const Options = Type.Object({
+  retries_allowed: Type.Boolean({ default: d.retries_allowed }),
+  timeout_ms: Type.Integer({ minimum: 1, maximum: MAPPING_LIMITS.maxTimeoutMs, default: d.timeout_ms }),
+  max_attempts: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { default: null }),
+  max_age: Type.Integer({ minimum: 1, default: d.max_age, description: 'Seconds' }),
+  concurrency: Type.Integer({ minimum: 1, maximum: MAPPING_LIMITS.maxConcurrency, default: d.concurrency }),
+  ordering_key: Type.Union([Type.String({ examples: ['payload.order.number'] }), Type.Null()], {
+    default: null,
+  }),
+  signing_secret: Type.Union([Type.String({ minLength: MAPPING_LIMITS.signingSecretMin }), Type.Null()], {
+    default: null,
+  }),
+  identifier_ttl: Type.Integer({ minimum: 1, default: d.identifier_ttl, description: 'Seconds' }),
+  format: Type.String({ enum: ['augury'], default: 'augury' }),
+});
+
+const fields = {
+  name: Type.String({ minLength: 1, maxLength: MAPPING_LIMITS.nameLength, examples: ['shipping.ship'] }),
+  url: Type.String({ format: 'uri', examples: ['https://endpoint.example.com/ship'] }),
+  token: Type.String({ description: 'Sent to the endpoint as X-Augury-Token and X-Hub-Token' }),
+  messages: Type.Array(Type.String({ examples: ['shipment:ready', 'order:*'] }), { minItems: 1 }),
+  filters: Type.Array(Filter),
+  identifiers: Type.Record(Type.String(), Type.String(), {
+    examples: [{ shipment: 'payload.shipment.number' }],
+  }),
+  parameters: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  options: Options,
+  enabled: Type.Boolean({ default: true }),
+  required: Type.Boolean({ default: false, description: 'A required mapping cannot be disabled or deleted' }),
+};
+
+const MappingInput = Type.Object(
+  {
+    ...fields,
+    filters: Type.Optional(fields.filters),
+    identifiers: Type.Optional(fields.identifiers),
+    parameters: Type.Optional(fields.parameters),
+    options: Type.Optional(Type.Partial(Options)),
+    enabled: Type.Optional(fields.enabled),
+    required: Type.Optional(fields.required),
+  },
+  { additionalProperties: false },
+);
+const CreateBody = Type.Union([MappingInput, Type.Object({ mapping: MappingInput })], {
+  'x-manual-validation': true,
+  description: 'A mapping, bare or wrapped as {"mapping": {…}}',
+});
+const UpdateBody = Type.Union(
+  [Type.Partial(MappingInput), Type.Object({ mapping: Type.Partial(MappingInput) })],
+  {
+    'x-manual-validation': true,
+    description: 'Any subset of the fields, merged onto the stored mapping (options merged option by option)',
+  },
+);
+
+export const MappingBody = Type.Object({
+  id: Type.String(),
+  store_id: Type.String(),
+  ...fields,
+  integration_id: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  version: Type.Integer(),
+});
+
+const MappingParams = Type.Object({ store_id: Type.String(), mapping_id: Type.String() });
+
+export function presentMapping(m: Mapping) {
+  return { ...m, created_at: iso(m.created_at)!, updated_at: iso(m.updated_at)! };
+}
+
+const nameTaken = () => invalid({ '/name': ['is already used by another mapping in this store'] });
+
+/**
+ * Mappings CRUD (SPEC §3.3; decisions in docs/routing.md). Every write tells the router through
+ * `onMappingsChanged`, so the next intake batch routes with the new set.
+ */
+export function mappingRoutes(ctx: AppContext) {
+  return async (app: App) => {
+    app.addHook('preHandler', requireStore(ctx));
+    const tags = ['mappings'];
+    const changed = (storeId: string) => ctx.onMappingsChanged?.(storeId);
+
+    const load = async (storeId: string, id: string): Promise<Mapping> => {
+      const found = looksLikeId(id) ? await ctx.storage.getMapping(storeId, id) : undefined;
+      if (!found) throw new HubError('MAPPING_NOT_FOUND');
+      return found;
+    };
+
+    const parse = (body: unknown, base?: MappingFields): MappingFields => {
+      const parsed = parseMapping(body, base);
+      if (!parsed.ok) throw invalid(parsed.errors);
+      return parsed.fields;
+    };
+
+    app.get(
+      '/api/stores/:store_id/mappings',
+      {
+        schema: {
+          summary: "The store's mappings, by name",
+          tags,
+          security: storeSecurity,
+          params: Type.Object({ store_id: Type.String() }),
+          response: { 200: Type.Array(MappingBody), ...errorResponses },
+        },
+      },
+      async (req) => (await ctx.storage.listMappings(storeOf(req).id)).map(presentMapping),
+    );
+
+    app.post(
+      '/api/stores/:store_id/mappings',
+      {
+        schema: {
+          summary: 'Create a mapping',
+          description: 'Unknown fields are rejected; options not given take their defaults.',
+          tags,
+          security: storeSecurity,
+          params: Type.Object({ store_id: Type.String() }),
+          body: CreateBody,
+          response: { 201: MappingBody, ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const storeId = storeOf(req).id;
+        const fields = parse(req.body);
+        if (await ctx.storage.findMappingByName(storeId, fields.name)) throw nameTaken();
+        const now = Date.now();
+        let created: Mapping;
+        try {
+          created = await ctx.storage.createMapping({
+            ...fields,
+            id: newId(),
+            store_id: storeId,
+            integration_id: null,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+          });
+        } catch (err) {
+          if (err instanceof MappingNameTaken) throw nameTaken();
+          throw err;
+        }
+        changed(storeId);
+        return reply.code(201).send(presentMapping(created));
+      },
+    );
+
+    app.get(
+      '/api/stores/:store_id/mappings/:mapping_id',
+      {
+        schema: {
+          summary: 'One mapping',
+          tags,
+          security: storeSecurity,
+          params: MappingParams,
+          response: { 200: MappingBody, ...errorResponses },
+        },
+      },
+      async (req) => presentMapping(await load(storeOf(req).id, req.params.mapping_id)),
+    );
+
+    app.put(
+      '/api/stores/:store_id/mappings/:mapping_id',
+      {
+        schema: {
+          summary: 'Update a mapping (partial: given fields replace the stored ones)',
+          description:
+            'The merged mapping is validated as a whole. A required mapping cannot be disabled (422 /enabled).',
+          tags,
+          security: storeSecurity,
+          params: MappingParams,
+          body: UpdateBody,
+          response: { 200: MappingBody, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const storeId = storeOf(req).id;
+        const existing = await load(storeId, req.params.mapping_id);
+        const fields = parse(req.body, existing);
+        if (fields.name !== existing.name) {
+          const other = await ctx.storage.findMappingByName(storeId, fields.name);
+          if (other && other.id !== existing.id) throw nameTaken();
+        }
+        let updated: Mapping | undefined;
+        try {
+          updated = await ctx.storage.updateMapping(storeId, existing.id, fields, Date.now());
+        } catch (err) {
+          if (err instanceof MappingNameTaken) throw nameTaken();
+          throw err;
+        }
+        if (!updated) throw new HubError('MAPPING_NOT_FOUND');
+        changed(storeId);
+        return presentMapping(updated);
+      },
+    );
+
+    app.delete(
+      '/api/stores/:store_id/mappings/:mapping_id',
+      {
+        schema: {
+          summary: 'Delete a mapping',
+          description: 'A required mapping cannot be deleted (422 /required): set required to false first.',
+          tags,
+          security: storeSecurity,
+          params: MappingParams,
+          response: { 204: Type.Null(), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const storeId = storeOf(req).id;
+        const existing = await load(storeId, req.params.mapping_id);
+        if (existing.required) {
+          throw invalid({
+            '/required': ['a required mapping cannot be deleted; set required to false first'],
+          });
+        }
+        if (!(await ctx.storage.deleteMapping(storeId, existing.id))) throw new HubError('MAPPING_NOT_FOUND');
+        changed(storeId);
+        reply.code(204).send(null);
+      },
+    );
+  };
+}

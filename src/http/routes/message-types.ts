@@ -1,0 +1,126 @@
+import { Type } from 'typebox';
+import { checkStoreSchema, STORE_SCHEMA_LIMITS } from '../../library/index.js';
+import { checkMessageType } from '../../pipeline/envelope.js';
+import { issuesToFieldErrors } from '../../pipeline/validation.js';
+import type { StoreSchema } from '../../storage/contract.js';
+import type { App, AppContext } from '../app.js';
+import { HubError, invalid } from '../errors.js';
+import { requireStore, storeOf } from '../guards.js';
+import { iso } from '../present.js';
+import { errorResponses, JsonObject, storeSecurity } from '../schemas.js';
+
+const SchemaBody = Type.Object({
+  message: Type.String(),
+  schema: JsonObject,
+  version: Type.Integer(),
+  updated_at: Type.String({ format: 'date-time' }),
+});
+const TypeParams = Type.Object({
+  store_id: Type.String(),
+  type: Type.String({ examples: ['acme:invoice:paid'] }),
+});
+
+const present = (s: StoreSchema) => ({
+  message: s.message,
+  schema: JSON.parse(s.schema),
+  version: s.version,
+  updated_at: iso(s.updated_at)!,
+});
+
+/**
+ * Per-store message schemas (SPEC §5): a store registers a JSON Schema (draft 2020-12) for a type's
+ * payload, checked at push in addition to the library's. Size and depth are limited because a
+ * schema is compiled into code.
+ */
+export function messageTypeRoutes(ctx: AppContext) {
+  return async (app: App) => {
+    app.addHook('preHandler', requireStore(ctx));
+    const tags = ['message types'];
+
+    app.get(
+      '/api/stores/:store_id/message_types',
+      {
+        schema: {
+          summary: "The store's registered payload schemas",
+          tags,
+          security: storeSecurity,
+          params: Type.Object({ store_id: Type.String() }),
+          response: { 200: Type.Array(SchemaBody), ...errorResponses },
+        },
+      },
+      async (req) => (await ctx.storage.listStoreSchemas(storeOf(req).id)).map(present),
+    );
+
+    app.get(
+      '/api/stores/:store_id/message_types/:type',
+      {
+        schema: {
+          summary: 'One registered schema',
+          tags,
+          security: storeSecurity,
+          params: TypeParams,
+          response: { 200: SchemaBody, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const found = await ctx.storage.getStoreSchema(storeOf(req).id, req.params.type);
+        if (!found) throw new HubError('SCHEMA_NOT_FOUND');
+        return present(found);
+      },
+    );
+
+    app.put(
+      '/api/stores/:store_id/message_types/:type',
+      {
+        schema: {
+          summary: 'Register or replace the payload schema of a type',
+          description: `Body: \`{"schema": {...}}\` or the bare schema. At most ${STORE_SCHEMA_LIMITS.maxBytes} bytes and ${STORE_SCHEMA_LIMITS.maxDepth} levels deep.`,
+          tags,
+          security: storeSecurity,
+          params: TypeParams,
+          body: JsonObject,
+          response: { 200: SchemaBody, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const storeId = storeOf(req).id;
+        const typeReason = checkMessageType(req.params.type);
+        if (typeReason) throw invalid({ '/type': [typeReason] });
+        const body = req.body as Record<string, unknown>;
+        const schema =
+          'schema' in body && body.schema && typeof body.schema === 'object' ? body.schema : body;
+        const issues = checkStoreSchema(schema);
+        if (issues.length > 0) throw invalid(issuesToFieldErrors(issues));
+        const saved = await ctx.storage.putStoreSchema({
+          store_id: storeId,
+          message: req.params.type,
+          schema: JSON.stringify(schema),
+          version: 0,
+          updated_at: Date.now(),
+        });
+        ctx.validator.invalidate(storeId);
+        return present(saved);
+      },
+    );
+
+    app.delete(
+      '/api/stores/:store_id/message_types/:type',
+      {
+        schema: {
+          summary: 'Remove a registered schema',
+          tags,
+          security: storeSecurity,
+          params: TypeParams,
+          response: { 204: Type.Null(), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const storeId = storeOf(req).id;
+        if (!(await ctx.storage.deleteStoreSchema(storeId, req.params.type)))
+          throw new HubError('SCHEMA_NOT_FOUND');
+        ctx.validator.invalidate(storeId);
+        reply.code(204).send(null);
+      },
+    );
+  };
+}

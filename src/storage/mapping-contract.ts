@@ -1,0 +1,84 @@
+import type { FilterSpec } from '../pipeline/routing/filters.js';
+
+/**
+ * Mappings (SPEC §3.3): a store's subscriptions of message types to endpoint services. Storage keeps
+ * them already validated and normalised (defaults filled in) by `pipeline/mapping-spec.ts`, so a
+ * stored mapping always compiles. Times are epoch milliseconds; durations in `options` are as the
+ * API states them (seconds, except `timeout_ms`).
+ */
+export interface MappingOptions {
+  retries_allowed: boolean;
+  timeout_ms: number;
+  /** null: no limit on the number of attempts (max_age still applies). */
+  max_attempts: number | null;
+  /** Seconds after which a failing message is parked. */
+  max_age: number;
+  concurrency: number;
+  /** A path (see routing/paths.ts); deliveries with the same value go one at a time, in order. */
+  ordering_key: string | null;
+  signing_secret: string | null;
+  /** Seconds an identifier key is held. */
+  identifier_ttl: number;
+  format: 'augury';
+}
+
+/** Everything a client writes; the rest of `Mapping` is set by the hub. */
+export interface MappingFields {
+  name: string;
+  url: string;
+  token: string;
+  messages: string[];
+  filters: FilterSpec[];
+  identifiers: Record<string, string>;
+  /** null: the default rule (the integration's parameters, or none). */
+  parameters: string[] | null;
+  options: MappingOptions;
+  enabled: boolean;
+  required: boolean;
+}
+
+export interface Mapping extends MappingFields {
+  id: string;
+  store_id: string;
+  integration_id: string | null;
+  created_at: number;
+  updated_at: number;
+  /** Starts at 1; every update adds one. */
+  version: number;
+}
+
+/** Thrown by create/update when another mapping of the store already has the name. */
+export class MappingNameTaken extends Error {
+  override name = 'MappingNameTaken';
+  constructor(readonly mappingName: string) {
+    super(`a mapping named ${JSON.stringify(mappingName)} already exists in this store`);
+  }
+}
+
+export interface MappingStorage {
+  /** Every mapping of the store, enabled or not, ordered by name. */
+  listMappings(storeId: string): Promise<Mapping[]>;
+  getMapping(storeId: string, id: string): Promise<Mapping | undefined>;
+  findMappingByName(storeId: string, name: string): Promise<Mapping | undefined>;
+  /** Inserts with version 1; throws MappingNameTaken on a name clash. */
+  createMapping(mapping: Mapping): Promise<Mapping>;
+  /**
+   * Replaces the client fields of an existing mapping, sets `updated_at` and adds one to its version;
+   * undefined when it no longer exists. Throws MappingNameTaken on a name clash.
+   */
+  updateMapping(
+    storeId: string,
+    id: string,
+    fields: MappingFields,
+    now: number,
+  ): Promise<Mapping | undefined>;
+  /** Deletes the mapping and its identifier keys; false when there was none. */
+  deleteMapping(storeId: string, id: string): Promise<boolean>;
+  /**
+   * A counter that changes whenever the store's mapping set changes (any create, update or delete,
+   * from any process): one primary-key read, so a router can poll it cheaply. 0 before any change.
+   */
+  mappingsVersion(storeId: string): Promise<number>;
+  /** Read-only: does the mapping hold this identifier key (unexpired at `now`)? For explain. */
+  identifierKeyHeld(mappingId: string, key: string, now: number): Promise<boolean>;
+}

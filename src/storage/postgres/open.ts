@@ -1,0 +1,28 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DB } from '../schema.js';
+import { SqlStorage } from '../sql-storage.js';
+import { POSTGRES_MIGRATIONS } from './migrations.js';
+
+// Times and counts are BIGINT; epoch milliseconds fit a JS number exactly, so parse them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface PostgresOptions {
+  /** Connections in this process's pool (default 10). */
+  poolSize?: number;
+}
+
+export function openPostgres(url: string, options: PostgresOptions = {}): SqlStorage {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener that
+  // would crash the process. The pool replaces the client on the next checkout.
+  pool.on('error', () => {});
+  const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return new SqlStorage(kysely, {
+    dialect: 'postgres',
+    intakeMode: 'lock-in-transaction',
+    migrations: POSTGRES_MIGRATIONS,
+    insertChunk: 1000,
+    close: async () => {},
+  });
+}

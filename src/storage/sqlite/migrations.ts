@@ -1,0 +1,108 @@
+import type { SqlMigrations } from '../migrations.js';
+
+// SQLite migrations. Append only; the PostgreSQL list in ../postgres/migrations.ts keeps the same numbers.
+export const SQLITE_MIGRATIONS: SqlMigrations = [
+  [
+    '0001_core',
+    [
+      `CREATE TABLE stores (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL)`,
+      `CREATE TABLE store_tokens (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        hint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      )`,
+      `CREATE INDEX store_tokens_store ON store_tokens (store_id)`,
+      `CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        message TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        extra TEXT,
+        queue_name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        source TEXT,
+        origin TEXT NOT NULL,
+        parent_id TEXT,
+        mapping_id TEXT,
+        consumer TEXT,
+        depth INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        attempt_at INTEGER,
+        completed_at INTEGER,
+        locked_at INTEGER,
+        lease_owner TEXT,
+        lease_expires_at INTEGER,
+        ordering_key TEXT,
+        last_error TEXT,
+        reason TEXT,
+        result TEXT
+      )`,
+      `CREATE INDEX messages_store_queue ON messages (store_id, queue_name, id)`,
+      `CREATE INDEX messages_store_type ON messages (store_id, message, id)`,
+      `CREATE INDEX messages_parent ON messages (parent_id) WHERE parent_id IS NOT NULL`,
+      `CREATE INDEX messages_mapping ON messages (mapping_id, id) WHERE mapping_id IS NOT NULL`,
+      `CREATE INDEX messages_incoming_work ON messages (id) WHERE queue_name = 'incoming'`,
+      `CREATE INDEX messages_accepted_work ON messages (attempt_at)
+        WHERE queue_name = 'accepted' AND state IN ('pending', 'failing', 'scheduled')`,
+      `CREATE INDEX messages_leases ON messages (lease_expires_at) WHERE state = 'running'`,
+      `CREATE TABLE message_types_seen (store_id TEXT NOT NULL, message TEXT NOT NULL, PRIMARY KEY (store_id, message))`,
+      `CREATE TABLE idempotency_keys (
+        store_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        response TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (store_id, key)
+      )`,
+      `CREATE INDEX idempotency_keys_age ON idempotency_keys (created_at)`,
+      `CREATE TABLE identifier_keys (
+        mapping_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (mapping_id, key)
+      )`,
+      `CREATE TABLE store_schemas (
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        message TEXT NOT NULL,
+        schema TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (store_id, message)
+      )`,
+    ],
+  ],
+  [
+    '0002_mappings',
+    [
+      `CREATE TABLE mappings (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        token TEXT NOT NULL,
+        messages TEXT NOT NULL,
+        filters TEXT NOT NULL,
+        identifiers TEXT NOT NULL,
+        parameters TEXT,
+        options TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        required INTEGER NOT NULL,
+        integration_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        UNIQUE (store_id, name)
+      )`,
+      `CREATE INDEX mappings_integration ON mappings (integration_id) WHERE integration_id IS NOT NULL`,
+      `CREATE TABLE mapping_set_versions (
+        store_id TEXT PRIMARY KEY REFERENCES stores(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL
+      )`,
+    ],
+  ],
+];

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { request } from 'undici';
+import { bannerCredentials, cli, ROOT, type ServerProcess, serve } from '../helpers/process.js';
+
+const seed = join(ROOT, 'test/fixtures/new_product.json');
+
+describe('CLI', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('store create / list / token create, list, revoke work on the database directly', () => {
+    const created = cli(['store', 'create', '--name', 'Acme', '--json', '--data', dir]);
+    assert.equal(created.status, 0, created.stderr);
+    const store = JSON.parse(created.stdout);
+    assert.equal(store.name, 'Acme');
+    assert.match(store.token, /^sy_/);
+    const listed = cli(['store', 'list', '--json', '--data', dir]);
+    assert.deepEqual(
+      JSON.parse(listed.stdout).map((s: { id: string }) => s.id),
+      [store.id],
+    );
+    const tokenCreated = JSON.parse(
+      cli(['store', 'token', 'create', store.id, '--json', '--data', dir]).stdout,
+    );
+    const tokens = JSON.parse(cli(['store', 'token', 'list', store.id, '--json', '--data', dir]).stdout);
+    assert.equal(tokens.length, 2);
+    const revoked = cli(['store', 'token', 'revoke', store.id, tokenCreated.id, '--data', dir]);
+    assert.equal(revoked.status, 0, revoked.stderr);
+    const again = cli(['store', 'token', 'revoke', store.id, tokenCreated.id, '--data', dir]);
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, /no active token/);
+  });
+
+  test('an invalid setting stops start-up naming the setting, the value and what is allowed', () => {
+    const res = cli(['serve', '--port', 'abc', '--data', dir]);
+    assert.notEqual(res.status, 0);
+    assert.match(res.stderr, /port.*--port.*PORT.*"abc".*whole number/);
+    const role = cli(['serve', '--role', 'boss', '--data', dir]);
+    assert.match(role.stderr, /role.*"boss".*one of all, api, worker/);
+  });
+
+  describe('against a running server', () => {
+    let server: ServerProcess;
+    let data: string;
+    before(async () => {
+      data = mkdtempSync(join(tmpdir(), 'switchyard-serve-'));
+      server = await serve(['--data', data, '--admin-token', 'cli-admin-token-1234']);
+    });
+    after(async () => {
+      server.child.kill('SIGTERM');
+      assert.equal(await server.exited, 0);
+      rmSync(data, { recursive: true, force: true });
+    });
+
+    test('first start creates the Default Store and prints a ready curl command', () => {
+      const out = server.output();
+      assert.match(out, /Created "Default Store"/);
+      assert.match(
+        out,
+        /curl --data @new_product\.json -H "X-Augury-Token:sy_\S+" -H "Content-Type:application\/json" http:\/\/127\.0\.0\.1:\d+\/api\/stores\/\S+\/messages/,
+      );
+    });
+
+    test('push FILE answers with the echo and an id', () => {
+      const { storeId, token } = bannerCredentials(server.output());
+      const res = cli(['push', storeId, seed, '--token', token, '--url', server.url]);
+      assert.equal(res.status, 0, res.stderr);
+      const body = JSON.parse(res.stdout);
+      assert.equal(body.message, 'product:new');
+      assert.ok(body.message_id);
+      const wrong = cli(['push', storeId, seed, '--token', 'sy_nope', '--url', server.url]);
+      assert.equal(wrong.status, 1);
+      assert.match(wrong.stderr, /401.*Token is invalid/);
+    });
+
+    test('store create with --url uses the admin API', async () => {
+      const res = cli([
+        'store',
+        'create',
+        '--name',
+        'Remote',
+        '--json',
+        '--url',
+        server.url,
+        '--admin-token',
+        'cli-admin-token-1234',
+      ]);
+      assert.equal(res.status, 0, res.stderr);
+      const store = JSON.parse(res.stdout);
+      const check = await request(`${server.url}/api/stores/${store.id}/queues`, {
+        headers: { 'x-augury-token': store.token },
+      });
+      assert.equal(check.statusCode, 200);
+      await check.body.dump();
+    });
+
+    test('store create works on the database while the server runs', async () => {
+      const res = cli(['store', 'create', '--name', 'Beside', '--json', '--data', data]);
+      assert.equal(res.status, 0, res.stderr);
+      const store = JSON.parse(res.stdout);
+      const check = await request(`${server.url}/api/stores/${store.id}/queues`, {
+        headers: { 'x-augury-token': store.token },
+      });
+      assert.equal(check.statusCode, 200);
+      await check.body.dump();
+    });
+  });
+});

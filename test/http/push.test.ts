@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { backends } from '../helpers/databases.js';
+import { type TestHub, testHub } from '../helpers/hub.js';
+
+const seed = readFileSync(new URL('../fixtures/new_product.json', import.meta.url), 'utf8');
+
+for (const backend of backends()) {
+  describe(`push (${backend})`, () => {
+    let t: TestHub;
+    before(async () => {
+      t = await testHub(backend);
+    });
+    after(async () => t.close());
+
+    test('the seed sample answers 201 with everything sent plus message_id', async () => {
+      const res = await t.push(seed);
+      assert.equal(res.status, 201);
+      const sent = JSON.parse(seed);
+      const { message_id, ...rest } = res.body;
+      assert.deepEqual(rest, sent);
+      assert.match(message_id, /^[0-9a-f-]{36}$/);
+      const detail = await t.get(`messages/${message_id}`);
+      assert.equal(detail.status, 200);
+      assert.deepEqual(detail.body.payload, sent.payload);
+    });
+
+    test('a trailing slash is accepted', async () => {
+      const res = await t.hub.app.inject({
+        method: 'POST',
+        url: `/api/stores/${t.storeId}/messages/`,
+        headers: { 'x-augury-token': t.token, 'content-type': 'application/json' },
+        payload: seed,
+      });
+      assert.equal(res.statusCode, 201);
+    });
+
+    test('extra top-level fields are kept and echoed; a sent message_id is replaced', async () => {
+      const res = await t.push({
+        message: 'order:new',
+        payload: { order: { number: 'R1' } },
+        origin: 'test',
+        message_id: 'x',
+      });
+      assert.equal(res.status, 201);
+      assert.equal(res.body.origin, 'test');
+      assert.notEqual(res.body.message_id, 'x');
+      const detail = await t.get(`messages/${res.body.message_id}`);
+      assert.deepEqual(detail.body.extra, { origin: 'test' });
+    });
+
+    test('ids are unique and time-ordered', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++)
+        ids.push((await t.push({ message: 'acme:ping:sent', payload: { i } })).body.message_id);
+      assert.equal(new Set(ids).size, 20);
+      assert.deepEqual([...ids].sort(), ids);
+    });
+
+    test('401 for a missing or wrong token, 404 for an unknown store', async () => {
+      const noToken = await t.hub.app.inject({
+        method: 'POST',
+        url: `/api/stores/${t.storeId}/messages`,
+        headers: { 'content-type': 'application/json' },
+        payload: seed,
+      });
+      assert.equal(noToken.statusCode, 401);
+      assert.deepEqual(noToken.json(), { error: 'Token is invalid.' });
+      const wrong = await t.push(seed, { 'x-augury-token': 'sy_wrong' });
+      assert.equal(wrong.status, 401);
+      assert.deepEqual(wrong.body, { error: 'Token is invalid.' });
+      const unknown = await t.hub.app.inject({
+        method: 'POST',
+        url: '/api/stores/0190a000-0000-7000-8000-000000000000/messages',
+        headers: { 'x-augury-token': t.token, 'content-type': 'application/json' },
+        payload: seed,
+      });
+      assert.equal(unknown.statusCode, 404);
+      assert.deepEqual(unknown.json(), { error: 'Store not found.' });
+    });
+
+    test('400 for malformed JSON and for an empty body', async () => {
+      const bad = await t.push('{"message": "order:new",');
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.error, /not valid JSON/);
+      const empty = await t.push('');
+      assert.equal(empty.status, 400);
+    });
+
+    test('415 for a body that is not JSON', async () => {
+      const res = await t.hub.app.inject({
+        method: 'POST',
+        url: `/api/stores/${t.storeId}/messages`,
+        headers: { 'x-augury-token': t.token, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'message=order:new',
+      });
+      assert.equal(res.statusCode, 415);
+      assert.deepEqual(res.json(), { error: 'Content-Type must be application/json.' });
+    });
+
+    test('413 over the body limit', async () => {
+      const big = { message: 'acme:blob:new', payload: { data: 'x'.repeat(t.config.bodyLimit) } };
+      const res = await t.push(big);
+      assert.equal(res.status, 413);
+      assert.deepEqual(res.body, { error: 'Request body is too large.' });
+    });
+
+    const invalid: [string, unknown, string][] = [
+      ['body is an array', [1], '/'],
+      ['message missing', { payload: {} }, '/message'],
+      ['payload missing', { message: 'order:new' }, '/payload'],
+      ['payload not an object', { message: 'order:new', payload: [1] }, '/payload'],
+      ['message not a string', { message: 5, payload: {} }, '/message'],
+      ['message with one segment', { message: 'order', payload: {} }, '/message'],
+      ['message in upper case', { message: 'Order:New', payload: {} }, '/message'],
+      ['message with an empty segment', { message: 'order::new', payload: {} }, '/message'],
+      [
+        'library schema: order:new without order.number',
+        { message: 'order:new', payload: { order: {} } },
+        '/payload/order/number',
+      ],
+      [
+        'library schema: stock:change quantity as text',
+        { message: 'stock:change', payload: { sku: 'A', quantity: '10' } },
+        '/payload/quantity',
+      ],
+    ];
+    for (const [name, body, pointer] of invalid) {
+      test(`422 and nothing stored: ${name}`, async () => {
+        await t.drained();
+        const before = await t.get('queues');
+        const res = await t.push(body);
+        assert.equal(res.status, 422, JSON.stringify(res.body));
+        assert.equal(res.body.error, 'Invalid object.');
+        assert.ok(
+          res.body.errors[pointer],
+          `expected an error at ${pointer}: ${JSON.stringify(res.body.errors)}`,
+        );
+        const after = await t.get('queues');
+        assert.deepEqual(after.body, before.body);
+      });
+    }
+
+    test('Idempotency-Key: the same key returns the first answer and creates nothing', async () => {
+      await t.drained();
+      const before = (await t.get('queues')).body;
+      const first = await t.push(seed, { 'idempotency-key': 'k-1' });
+      const again = await t.push(
+        { message: 'product:new', payload: { id: 2, name: 'Other' } },
+        { 'idempotency-key': 'k-1' },
+      );
+      assert.equal(first.status, 201);
+      assert.equal(again.status, 201);
+      assert.deepEqual(again.body, first.body);
+      assert.equal(again.headers['idempotent-replayed'], 'true');
+      await t.drained();
+      const after = (await t.get('queues')).body;
+      assert.equal(after.archived + after.incoming, before.archived + before.incoming + 1);
+      const other = await t.push(seed, { 'idempotency-key': 'k-2' });
+      assert.notEqual(other.body.message_id, first.body.message_id);
+    });
+
+    test('concurrent pushes with one key create one message', async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () => t.push(seed, { 'idempotency-key': 'race-1' })),
+      );
+      assert.equal(new Set(answers.map((a) => a.body.message_id)).size, 1);
+    });
+
+    test('a store schema applies on top of the library', async () => {
+      const put = await t.hub.app.inject({
+        method: 'PUT',
+        url: `/api/stores/${t.storeId}/message_types/acme:invoice:paid`,
+        headers: { 'x-augury-token': t.token, 'content-type': 'application/json' },
+        payload: JSON.stringify({
+          schema: { type: 'object', required: ['invoice'], properties: { invoice: { type: 'string' } } },
+        }),
+      });
+      assert.equal(put.statusCode, 200, put.body);
+      const bad = await t.push({ message: 'acme:invoice:paid', payload: {} });
+      assert.equal(bad.status, 422);
+      assert.ok(bad.body.errors['/payload/invoice']);
+      const good = await t.push({ message: 'acme:invoice:paid', payload: { invoice: 'INV-1' } });
+      assert.equal(good.status, 201);
+      const custom = await t.push({ message: 'acme:other:thing', payload: { anything: true } });
+      assert.equal(custom.status, 201);
+    });
+  });
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, DEFAULTS, loadConfig } from '../../src/config.js';
+
+test('defaults are the documented ones', () => {
+  const c = loadConfig({}, {});
+  assert.equal(c.port, 4000);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.role, 'all');
+  assert.equal(c.bodyLimit, DEFAULTS.bodyLimit);
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.adminToken, undefined);
+  assert.ok(c.dataDir.endsWith('data'));
+});
+
+test('flags > environment > config file > defaults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ port: 5000, host: '0.0.0.0', logLevel: 'debug' }));
+  const c = loadConfig({ port: '7000' }, { PORT: '6000', HOST: '127.0.0.2' }, file);
+  assert.equal(c.port, 7000);
+  assert.equal(c.host, '127.0.0.2');
+  assert.equal(c.logLevel, 'debug');
+  assert.equal(loadConfig({}, { PORT: '6000' }, file).port, 6000);
+  assert.equal(loadConfig({}, {}, file).port, 5000);
+});
+
+test('a bad value names the setting, its sources, the value and what is allowed', () => {
+  assert.throws(
+    () => loadConfig({ port: 'abc' }, {}),
+    (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /port \(--port \/ PORT\): "abc" — must be a whole number from 0 to 65535/);
+      return true;
+    },
+  );
+  assert.throws(() => loadConfig({}, { SWITCHYARD_ROLE: 'boss' }), /role .*"boss".*one of all, api, worker/);
+  assert.throws(() => loadConfig({}, { SWITCHYARD_ADMIN_TOKEN: 'short' }), /adminToken.*at least 16/);
+  assert.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /logLevel/);
+});
+
+test('a config file with an unknown key or bad JSON is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+  const typo = join(dir, 'typo.json');
+  writeFileSync(typo, JSON.stringify({ prot: 1 }));
+  assert.throws(() => loadConfig({}, {}, typo), /unknown setting "prot"/);
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, '{');
+  assert.throws(() => loadConfig({}, {}, broken), /cannot read config file/);
+});

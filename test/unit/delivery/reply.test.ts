@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseReply } from '../../../src/pipeline/delivery/reply.js';
+
+const json = 'application/json; charset=utf-8';
+
+test('messages array, with notification:* entries turned into notifications', () => {
+  const r = parseReply(
+    json,
+    JSON.stringify({
+      message_id: 'm1',
+      messages: [
+        { message: 'product:in_stock', payload: { product: { id: 1 } }, inflate: true },
+        { message: 'notification:warning', payload: { subject: 'Low stock', description: 'only 2 left' } },
+      ],
+    }),
+  );
+  assert.equal(r.malformed, undefined);
+  assert.deepEqual(r.messages, [
+    { message: 'product:in_stock', payload: { product: { id: 1 } }, extra: { inflate: true } },
+  ]);
+  assert.equal(r.notifications.length, 1);
+  assert.equal(r.notifications[0]!.level, 'warn');
+  assert.equal(r.notifications[0]!.subject, 'Low stock');
+});
+
+test('the single-message legacy form', () => {
+  const r = parseReply(
+    json,
+    '{"message_id":"x","message":"product:in_stock","payload":{"product":{"name":"W"}}}',
+  );
+  assert.deepEqual(
+    r.messages.map((m) => m.message),
+    ['product:in_stock'],
+  );
+});
+
+test('notifications, legacy events, and a single object', () => {
+  const a = parseReply(
+    json,
+    '{"notifications":[{"level":"error","subject":"Boom","reference_type":"order","reference_token":"R1"}]}',
+  );
+  assert.equal(a.notifications[0]!.level, 'error');
+  assert.equal(a.notifications[0]!.reference_token, 'R1');
+  const b = parseReply(json, '{"events":[{"level":"info","subject":"ok"}]}');
+  assert.equal(b.notifications[0]!.subject, 'ok');
+  const c = parseReply(json, '{"notifications":{"level":"weird","description":"only a description"}}');
+  assert.equal(c.notifications[0]!.level, 'info');
+  assert.equal(c.notifications[0]!.subject, 'only a description');
+});
+
+test('parameters as a list or an object', () => {
+  assert.deepEqual(
+    parseReply(json, '{"parameters":[{"name":"a.b","value":1},{"name":""},{"value":2}]}').parameters,
+    [{ name: 'a.b', value: 1 }],
+  );
+  assert.deepEqual(parseReply(json, '{"parameters":{"since":"2026-01-01","page":2}}').parameters, [
+    { name: 'since', value: '2026-01-01' },
+    { name: 'page', value: 2 },
+  ]);
+});
+
+test('asynchronous replies', () => {
+  assert.deepEqual(parseReply(json, '{"message_id":"m","delay":120,"update_url":"/poll"}').async, {
+    delaySeconds: 120,
+    updateUrl: '/poll',
+  });
+  assert.deepEqual(parseReply(json, '{"message_id":"m","delay":"5"}').async, {
+    delaySeconds: 5,
+    updateUrl: undefined,
+  });
+  assert.equal(parseReply(json, '{"message_id":"m"}').async, undefined);
+});
+
+test('bad entries in messages are kept as invalid, never dropped', () => {
+  const r = parseReply(
+    json,
+    '{"messages":[1,{"message":"Bad Type","payload":{}},{"message":"a:b","payload":[1]}]}',
+  );
+  assert.equal(r.messages.length, 3);
+  assert.ok(r.messages.every((m) => m.invalid));
+});
+
+test('a body announced as JSON that is not JSON is malformed; plain text is fine', () => {
+  assert.match(parseReply(json, '<html>oops</html>').malformed ?? '', /announced JSON/);
+  const plain = parseReply('text/plain', 'OK');
+  assert.equal(plain.malformed, undefined);
+  assert.equal(plain.json, undefined);
+  assert.equal(parseReply(json, '').malformed, undefined);
+  assert.equal(parseReply(json, '[1,2]').json, undefined);
+});

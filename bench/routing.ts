@@ -6,6 +6,7 @@ import { newId } from '../src/ids.js';
 import { Intake } from '../src/pipeline/intake.js';
 import { parseMapping } from '../src/pipeline/mapping-spec.js';
 import { MappingRouter } from '../src/pipeline/router.js';
+import { MessageValidator } from '../src/pipeline/validation.js';
 import type { Storage } from '../src/storage/contract.js';
 import { openSqlite } from '../src/storage/sqlite/open.js';
 
@@ -57,7 +58,7 @@ async function oneRun(mappingCount: number, messageCount: number): Promise<numbe
     await createMappings(storage, store.id, mappingCount);
     await pushIncoming(storage, store.id, messageCount);
 
-    const intake = new Intake(storage, new MappingRouter(storage), () => {});
+    const intake = new Intake(storage, new MappingRouter(storage), new MessageValidator(storage), () => {});
     const started = process.hrtime.bigint();
     let routed = 0;
     for (let n = await intake.step(); n > 0; n = await intake.step()) routed += n;

@@ -3,15 +3,12 @@ import type { HubConfig } from './config.js';
 import { type App, buildApp } from './http/app.js';
 import { StoreAuth } from './http/auth.js';
 import { newStore } from './http/routes/stores.js';
-import { Intake, type Router } from './pipeline/intake.js';
-import { WorkerLoop } from './pipeline/loop.js';
+import type { Router } from './pipeline/intake.js';
 import { MappingRouter } from './pipeline/router.js';
 import { MessageValidator } from './pipeline/validation.js';
+import { type WorkerOptions, Workers } from './pipeline/workers.js';
 import type { Storage, Store } from './storage/contract.js';
 import { openStorage } from './storage/open.js';
-
-const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
-const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface Hub {
   app: App;
@@ -29,6 +26,7 @@ export interface HubOptions {
   logger?: Logger;
   /** Bind the HTTP port (default true). */
   listen?: boolean;
+  workers?: WorkerOptions;
 }
 
 /**
@@ -43,25 +41,20 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   let closing = false;
 
   const mappingRouter = new MappingRouter(storage, { log: log.child({ component: 'router' }) });
-  const intake = new Intake(storage, options.router ?? mappingRouter, () => {});
-  const intakeLoop = new WorkerLoop('intake', () => intake.step(), log, { pollMs: 1000 });
-  const housekeeping = new WorkerLoop(
-    'housekeeping',
-    async () => {
-      await storage.purgeIdempotencyKeys(Date.now() - IDEMPOTENCY_WINDOW_MS);
-      return 0;
-    },
-    log,
-    { pollMs: 60_000 },
-  );
+  const validator = new MessageValidator(storage);
+  const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, options.workers);
 
   const app = await buildApp(
     {
       storage,
       auth: new StoreAuth(storage),
-      validator: new MessageValidator(storage),
-      onIncoming: () => intakeLoop.wake(),
-      onMappingsChanged: (storeId) => mappingRouter.invalidate(storeId),
+      validator,
+      onIncoming: () => workers.intake.wake(),
+      onDeliveryDue: () => workers.delivery.wake(),
+      onMappingsChanged: (storeId) => {
+        mappingRouter.invalidate(storeId);
+        workers.mappingsChanged(storeId);
+      },
       adminToken: config.adminToken,
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,
@@ -70,8 +63,10 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   );
 
   if (runsWorkers) {
-    intakeLoop.start();
-    housekeeping.start();
+    // SQLite mode is one hub process, so a lease found at start belongs to a process that died:
+    // hand those messages back at once instead of waiting for the leases to expire.
+    if (storage.dialect === 'sqlite') await storage.sweepLeases(Date.now(), true);
+    workers.start();
   }
 
   let url = '';
@@ -89,15 +84,9 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     async close() {
       if (closing) return;
       closing = true;
-      // Stop taking work first, then let in-flight HTTP requests finish, then release the database.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([intakeLoop.stop(), housekeeping.stop()]),
-        new Promise((r) => {
-          timer = setTimeout(r, SHUTDOWN_GRACE_MS);
-        }),
-      ]);
-      clearTimeout(timer);
+      // Stop taking work first (in-flight deliveries get a bounded wait), then let in-flight HTTP
+      // requests finish, then release the database.
+      if (runsWorkers) await workers.stop();
       await app.close();
       if (!options.storage) await storage.close();
     },

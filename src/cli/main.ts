@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerEndpoint } from './endpoint.js';
 import { registerPush } from './push.js';
 import { registerServe } from './serve.js';
 import { registerStores } from './stores.js';
@@ -13,6 +14,7 @@ const program = new Command()
 registerServe(program);
 registerStores(program);
 registerPush(program);
+registerEndpoint(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`switchyard: ${err.message}\n`);

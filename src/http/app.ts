@@ -20,6 +20,8 @@ import { healthRoutes } from './routes/health.js';
 import { mappingRoutes } from './routes/mappings.js';
 import { messageTypeRoutes } from './routes/message-types.js';
 import { messageRoutes } from './routes/messages.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { parameterRoutes } from './routes/parameters.js';
 import { pushRoutes } from './routes/push.js';
 import { queueRoutes } from './routes/queues.js';
 import { sampleRoutes } from './routes/samples.js';
@@ -32,6 +34,8 @@ export interface AppContext {
   validator: MessageValidator;
   /** Called after a message lands in the incoming queue, so intake starts without polling delay. */
   onIncoming: () => void;
+  /** Called after a manual retry, so delivery starts without polling delay. */
+  onDeliveryDue: () => void;
   adminToken: string | undefined;
   bodyLimit: number;
   /** Readiness beyond the database ping (workers running, not shutting down). */
@@ -61,7 +65,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: ctx.bodyLimit,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
@@ -125,10 +129,12 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(pushRoutes(ctx));
   await app.register(queueRoutes(ctx));
   await app.register(messageRoutes(ctx));
+  await app.register(notificationRoutes(ctx));
   await app.register(messageTypeRoutes(ctx));
   await app.register(sampleRoutes());
   await app.register(mappingRoutes(ctx));
   await app.register(explainRoutes(ctx));
+  await app.register(parameterRoutes(ctx));
   return app;
 }
 

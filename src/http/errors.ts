@@ -18,6 +18,7 @@ export const ERRORS = {
   SCHEMA_NOT_FOUND: { status: 404, message: 'Message type schema not found.' },
   SAMPLE_NOT_FOUND: { status: 404, message: 'No sample for that message type.' },
   MAPPING_NOT_FOUND: { status: 404, message: 'Mapping not found.' },
+  PARAMETER_NOT_FOUND: { status: 404, message: 'Parameter not found.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'The resource you were looking for could not be found.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed.' },
   BODY_TOO_LARGE: { status: 413, message: 'Request body is too large.' },

@@ -7,6 +7,7 @@
  * Times are epoch milliseconds everywhere below; the HTTP layer turns them into ISO 8601.
  */
 
+import type { DeliveryStorage } from './delivery-contract.js';
 import type { MappingStorage } from './mapping-contract.js';
 
 export type QueueName = 'incoming' | 'accepted' | 'archived';
@@ -151,7 +152,7 @@ export interface StoreSchema {
   updated_at: number;
 }
 
-export interface Storage extends MappingStorage {
+export interface Storage extends MappingStorage, DeliveryStorage {
   readonly dialect: 'sqlite' | 'postgres';
   /** Apply pending migrations (idempotent, safe to run from several processes at once). */
   migrate(): Promise<void>;

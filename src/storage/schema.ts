@@ -36,6 +36,7 @@ export interface DB {
     last_error: string | null;
     reason: string | null;
     result: string | null;
+    update_url: string | null;
   };
   message_types_seen: { store_id: string; message: string };
   idempotency_keys: {
@@ -67,4 +68,41 @@ export interface DB {
     version: number;
   };
   mapping_set_versions: { store_id: string; version: number };
+  attempts: {
+    id: string;
+    message_id: string;
+    store_id: string;
+    attempted_at: number;
+    duration_ms: number;
+    url: string;
+    status_code: number | null;
+    error: string | null;
+    response_excerpt: string | null;
+  };
+  notifications: {
+    id: string;
+    store_id: string;
+    message_id: string;
+    fingerprint: string;
+    level: 'info' | 'warn' | 'error';
+    subject: string;
+    description: string | null;
+    reference_type: string | null;
+    reference_id: string | null;
+    reference_token: string | null;
+    origin: string | null;
+    attributes: string | null;
+    occurrences: number;
+    logged_on: number;
+    last_update: number;
+  };
+  parameters: {
+    id: string;
+    store_id: string;
+    name: string;
+    value: string;
+    data_type: 'string' | 'integer' | 'float' | 'boolean' | 'list';
+    created_at: number;
+    updated_at: number;
+  };
 }

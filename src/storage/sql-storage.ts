@@ -15,12 +15,15 @@ import type {
   StoreSchema,
   StoreToken,
 } from './contract.js';
+import type { DeliveryStorage } from './delivery-contract.js';
 import { GroupCommitter } from './group-commit.js';
 import type { Mapping, MappingFields } from './mapping-contract.js';
 import type { SqlMigrations } from './migrations.js';
 import { runMigrations } from './migrations.js';
 import type { DB } from './schema.js';
+import { SqlDelivery } from './sql-delivery.js';
 import * as mappings from './sql-mappings.js';
+import { claimQuery, copyRow, filterMessages, incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
 
 type Tx = Transaction<DB>;
 type MessageRow = DB['messages'];
@@ -42,33 +45,10 @@ export interface DialectHooks {
   close(): Promise<void>;
 }
 
-const MESSAGE_COLUMNS = [
-  'id',
-  'store_id',
-  'message',
-  'payload',
-  'extra',
-  'queue_name',
-  'state',
-  'source',
-  'origin',
-  'parent_id',
-  'mapping_id',
-  'consumer',
-  'depth',
-  'attempts',
-  'created_at',
-  'attempt_at',
-  'completed_at',
-  'locked_at',
-  'last_error',
-  'reason',
-  'result',
-] as const;
-
 export class SqlStorage implements Storage {
   readonly dialect: 'sqlite' | 'postgres';
   private readonly pushes: GroupCommitter<PushRequest, PushOutcome>;
+  private readonly delivery: SqlDelivery;
   /** (store, type) pairs already recorded in message_types_seen by this process. */
   private readonly seenTypes = new Set<string>();
 
@@ -78,6 +58,7 @@ export class SqlStorage implements Storage {
   ) {
     this.dialect = hooks.dialect;
     this.pushes = new GroupCommitter((batch) => this.commitPushes(batch));
+    this.delivery = new SqlDelivery(db, hooks.dialect);
   }
 
   async migrate(): Promise<void> {
@@ -90,6 +71,7 @@ export class SqlStorage implements Storage {
 
   async close(): Promise<void> {
     await this.pushes.drain();
+    await this.delivery.drain();
     await this.db.destroy();
     await this.hooks.close();
   }
@@ -345,17 +327,7 @@ export class SqlStorage implements Storage {
     filter: QueueFilter,
     page: Page,
   ): Promise<{ items: MessageRecord[]; total: number }> {
-    let q = this.db.selectFrom('messages').where('store_id', '=', storeId).where('queue_name', '=', queue);
-    // The original hub listed only completed messages in the archive unless asked otherwise.
-    if (queue === 'archived' && !filter.state && !filter.source) q = q.where('state', '=', 'completed');
-    if (filter.state) q = q.where('state', '=', filter.state);
-    if (filter.source) q = q.where('source', '=', filter.source);
-    if (filter.message) q = q.where('message', '=', filter.message);
-    if (filter.message_id) q = q.where('id', '=', filter.message_id);
-    if (filter.parent_id) q = q.where('parent_id', '=', filter.parent_id);
-    if (filter.mapping_id) q = q.where('mapping_id', '=', filter.mapping_id);
-    if (filter.start_date !== undefined) q = q.where('created_at', '>=', filter.start_date);
-    if (filter.end_date !== undefined) q = q.where('created_at', '<=', filter.end_date);
+    const q = filterMessages(this.db, storeId, queue, filter);
     const [items, count] = await Promise.all([
       q
         .select(MESSAGE_COLUMNS)
@@ -506,78 +478,22 @@ export class SqlStorage implements Storage {
   identifierKeyHeld(mappingId: string, key: string, now: number): Promise<boolean> {
     return mappings.identifierKeyHeld(this.db, mappingId, key, now);
   }
-}
 
-function claimQuery(db: Kysely<DB> | Tx, limit: number) {
-  return db
-    .selectFrom('messages')
-    .select(MESSAGE_COLUMNS)
-    .where('queue_name', '=', 'incoming')
-    .orderBy('id')
-    .limit(limit);
-}
+  // ---- delivery (queries in sql-delivery.ts) -------------------------------------------------
 
-function baseRow(): Omit<MessageRow, 'id' | 'store_id' | 'message' | 'payload' | 'extra' | 'created_at'> {
-  return {
-    queue_name: 'incoming',
-    state: 'pending',
-    source: null,
-    origin: 'push',
-    parent_id: null,
-    mapping_id: null,
-    consumer: null,
-    depth: 0,
-    attempts: 0,
-    attempt_at: null,
-    completed_at: null,
-    locked_at: null,
-    lease_owner: null,
-    lease_expires_at: null,
-    ordering_key: null,
-    last_error: null,
-    reason: null,
-    result: null,
-  };
-}
-
-function incomingRow(m: PushRequest['message']): MessageRow {
-  return {
-    ...baseRow(),
-    id: m.id,
-    store_id: m.store_id,
-    message: m.message,
-    payload: m.payload,
-    extra: m.extra,
-    origin: m.origin,
-    parent_id: m.parent_id,
-    depth: m.depth,
-    created_at: m.created_at,
-  };
-}
-
-function copyRow(incoming: MessageRecord, copy: AcceptedCopy, now: number, duplicate: boolean): MessageRow {
-  return {
-    ...baseRow(),
-    id: copy.id,
-    store_id: incoming.store_id,
-    message: incoming.message,
-    payload: incoming.payload,
-    extra: incoming.extra,
-    origin: incoming.origin,
-    parent_id: incoming.id,
-    mapping_id: copy.mapping_id,
-    consumer: copy.consumer,
-    depth: incoming.depth,
-    created_at: now,
-    ordering_key: copy.ordering_key,
-    ...(duplicate
-      ? {
-          queue_name: 'archived',
-          state: 'skipped',
-          source: 'accepted',
-          reason: 'duplicate',
-          completed_at: now,
-        }
-      : { queue_name: 'accepted', state: 'pending', attempt_at: now }),
-  };
+  leaseDeliveries: DeliveryStorage['leaseDeliveries'] = (...a) => this.delivery.leaseDeliveries(...a);
+  extendLease: DeliveryStorage['extendLease'] = (...a) => this.delivery.extendLease(...a);
+  settle: DeliveryStorage['settle'] = (...a) => this.delivery.settle(...a);
+  sweepLeases: DeliveryStorage['sweepLeases'] = (...a) => this.delivery.sweepLeases(...a);
+  attemptsFor: DeliveryStorage['attemptsFor'] = (...a) => this.delivery.attemptsFor(...a);
+  notificationsFor: DeliveryStorage['notificationsFor'] = (...a) => this.delivery.notificationsFor(...a);
+  listNotifications: DeliveryStorage['listNotifications'] = (...a) => this.delivery.listNotifications(...a);
+  retryMessage: DeliveryStorage['retryMessage'] = (...a) => this.delivery.retryMessage(...a);
+  archiveMessage: DeliveryStorage['archiveMessage'] = (...a) => this.delivery.archiveMessage(...a);
+  retryMatching: DeliveryStorage['retryMatching'] = (...a) => this.delivery.retryMatching(...a);
+  archiveMatching: DeliveryStorage['archiveMatching'] = (...a) => this.delivery.archiveMatching(...a);
+  listParameters: DeliveryStorage['listParameters'] = (...a) => this.delivery.listParameters(...a);
+  getParameter: DeliveryStorage['getParameter'] = (...a) => this.delivery.getParameter(...a);
+  putParameter: DeliveryStorage['putParameter'] = (...a) => this.delivery.putParameter(...a);
+  deleteParameter: DeliveryStorage['deleteParameter'] = (...a) => this.delivery.deleteParameter(...a);
 }

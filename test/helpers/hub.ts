@@ -1,6 +1,7 @@
 import { type HubConfig, loadConfig } from '../../src/config.js';
 import { ensureDefaultStore, type Hub, startHub } from '../../src/hub.js';
 import type { Router } from '../../src/pipeline/intake.js';
+import type { WorkerOptions } from '../../src/pipeline/workers.js';
 import { openStorage } from '../../src/storage/open.js';
 import { type Backend, freshDatabase } from './databases.js';
 
@@ -28,6 +29,7 @@ export interface TestHubOptions {
   listen?: boolean;
   router?: Router;
   config?: Partial<HubConfig>;
+  workers?: WorkerOptions;
 }
 
 /** A hub on a fresh database of the given backend, with the default store created. */
@@ -45,6 +47,7 @@ export async function testHub(backend: Backend, options: TestHubOptions = {}): P
   const hub = await startHub(config, {
     storage,
     listen: options.listen ?? false,
+    workers: { deliveryPollMs: 50, sweepEveryMs: 200, ...options.workers },
     ...(options.router ? { router: options.router } : {}),
   });
   const storeId = created.store.id;

@@ -77,6 +77,32 @@ export async function serve(
   return { child, url, output: () => out, exited };
 }
 
+/** Starts `switchyard endpoint echo` on a free port and waits until it listens. */
+export async function echoEndpoint(): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...CLI, 'endpoint', 'echo', '--port', '0'], {
+    cwd: ROOT,
+    env: childEnv({}),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  while (!/listening on (http:\/\/\S+)/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`echo endpoint did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { child, url: /listening on (http:\/\/\S+)/.exec(out)![1]!, output: () => out, exited };
+}
+
 export function bannerCredentials(output: string): { storeId: string; token: string } {
   const storeId = /store id: (\S+)/.exec(output)?.[1];
   const token = /token: +(sy_\S+)/.exec(output)?.[1];

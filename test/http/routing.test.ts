@@ -52,7 +52,8 @@ for (const backend of backends()) {
       assert.equal(ids.size, 3, 'every copy has its own id');
       for (const c of copies) {
         assert.equal(c.parent_id, id);
-        assert.equal(c.state, 'pending');
+        // the mappings point at a closed port: delivery may already have tried and failed once
+        assert.ok(['pending', 'running', 'failing'].includes(c.state), c.state);
         assert.equal(c.queue_name, 'accepted');
       }
       assert.deepEqual(

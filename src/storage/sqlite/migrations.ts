@@ -105,4 +105,53 @@ export const SQLITE_MIGRATIONS: SqlMigrations = [
       )`,
     ],
   ],
+  [
+    '0003_delivery',
+    [
+      `ALTER TABLE messages ADD COLUMN update_url TEXT`,
+      `CREATE INDEX messages_ordering ON messages (mapping_id, ordering_key, id)
+        WHERE queue_name = 'accepted' AND ordering_key IS NOT NULL`,
+      `CREATE TABLE attempts (
+        id TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        store_id TEXT NOT NULL,
+        attempted_at INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_excerpt TEXT
+      )`,
+      `CREATE INDEX attempts_message ON attempts (message_id, attempted_at)`,
+      `CREATE TABLE notifications (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        level TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        description TEXT,
+        reference_type TEXT,
+        reference_id TEXT,
+        reference_token TEXT,
+        origin TEXT,
+        attributes TEXT,
+        occurrences INTEGER NOT NULL,
+        logged_on INTEGER NOT NULL,
+        last_update INTEGER NOT NULL,
+        UNIQUE (message_id, fingerprint)
+      )`,
+      `CREATE INDEX notifications_store ON notifications (store_id, id)`,
+      `CREATE TABLE parameters (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value TEXT NOT NULL,
+        data_type TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (store_id, name)
+      )`,
+    ],
+  ],
 ];

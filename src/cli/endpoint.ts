@@ -1,0 +1,50 @@
+import { createServer } from 'node:http';
+import type { Command } from 'commander';
+
+/**
+ * `switchyard endpoint echo`: the smallest endpoint service there is. It answers every service
+ * request with `{"message_id": …}` (the original hub's minimal success reply) and prints one line
+ * per request, so a new user can watch a full round trip: push → route → deliver → archived.
+ */
+export function registerEndpoint(program: Command): void {
+  const endpoint = program.command('endpoint').description('Tiny local endpoints for trying the hub');
+  endpoint
+    .command('echo')
+    .description('Answer every service request with its message_id')
+    .option('--port <port>', 'port to listen on', '4001')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--token <token>', 'answer 401 unless X-Augury-Token (or X-Hub-Token) equals this')
+    .action(async (opts: { port: string; host: string; token?: string }) => {
+      const server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const presented = req.headers['x-augury-token'] ?? req.headers['x-hub-token'];
+          if (opts.token && presented !== opts.token) {
+            res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
+            return;
+          }
+          let body: { message?: string; message_id?: string } = {};
+          try {
+            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {
+            res.writeHead(406, { 'content-type': 'application/json' }).end('{"error":"body is not JSON"}');
+            return;
+          }
+          process.stdout.write(
+            `${new Date().toISOString()} ${req.method} ${req.url} ${body.message ?? '?'} ${body.message_id ?? '?'}\n`,
+          );
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ message_id: body.message_id ?? null }));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(Number(opts.port), opts.host, resolve));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : opts.port;
+      process.stdout.write(`echo endpoint listening on http://${opts.host}:${port}\n`);
+      const stop = () => server.close(() => process.exit(0));
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+}

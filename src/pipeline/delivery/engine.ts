@@ -1,0 +1,289 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { Agent, request } from 'undici';
+import type { Storage } from '../../storage/contract.js';
+import type { LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
+import type { Mapping } from '../../storage/mapping-contract.js';
+import { RESULT_BYTES, settle, type TryResult } from './outcome.js';
+import { buildServiceRequest, parametersFor } from './request.js';
+
+export interface EngineOptions {
+  /** Deliveries in flight in this process, over all mappings. */
+  maxInFlight?: number;
+  /** Messages leased per statement. */
+  batch?: number;
+  /**
+   * How long a lease holds before the sweeper may hand the message to another worker. It covers
+   * the default 180 s timeout; a mapping with a longer one extends its lease before sending.
+   */
+  leaseMs?: number;
+  /** Added to a mapping's timeout when a lease must be extended. */
+  leaseMarginMs?: number;
+}
+
+/**
+ * The delivery worker of one process. `step()` (driven by a WorkerLoop) leases due messages in one
+ * statement and hands each to its mapping's lane; a lane runs at most `options.concurrency`
+ * deliveries at once and queues the rest in lease order. Every delivery runs with no transaction
+ * open and always ends in a settlement (try/finally): completed, failing, scheduled, parked, or
+ * released back to pending when the process shuts down. A crashed process settles nothing; its
+ * leases expire and the sweeper returns the messages to pending, so delivery is at least once.
+ */
+export class DeliveryEngine {
+  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private leaseSeq = 0;
+  private readonly agent = new Agent({
+    connections: 64,
+    keepAliveTimeout: 10_000,
+    keepAliveMaxTimeout: 60_000,
+  });
+  private readonly lanes = new Map<string, { running: number; queue: LeasedMessage[] }>();
+  /** Mappings by id, kept 2 s: changes made through this process are dropped at once (forgetMappings). */
+  private readonly mappings = new Map<string, { mapping: Mapping | undefined; at: number }>();
+  private readonly shutdown = new AbortController();
+  private inFlight = 0;
+  private queued = 0;
+  private stopping = false;
+  private readonly maxInFlight: number;
+  private readonly batch: number;
+  private readonly leaseMs: number;
+  private readonly leaseMarginMs: number;
+  private idle: (() => void) | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly log: Logger,
+    private readonly wake: { capacity: () => void; incoming: () => void },
+    options: EngineOptions = {},
+  ) {
+    this.maxInFlight = options.maxInFlight ?? 256;
+    this.batch = options.batch ?? 100;
+    this.leaseMs = options.leaseMs ?? 210_000;
+    this.leaseMarginMs = options.leaseMarginMs ?? 30_000;
+  }
+
+  async step(): Promise<number> {
+    const free = this.maxInFlight - this.inFlight - this.queued;
+    if (this.stopping || free <= 0) return 0;
+    const saturated = [...this.lanes.entries()].filter(([, l]) => l.queue.length > 0).map(([id]) => id);
+    const lease = `${this.owner}:${++this.leaseSeq}`;
+    const leased = await this.storage.leaseDeliveries(
+      lease,
+      Math.min(free, this.batch),
+      Date.now(),
+      this.leaseMs,
+      saturated,
+    );
+    for (const m of leased) this.enqueue(m);
+    return leased.length;
+  }
+
+  /** Stop leasing; wait up to `graceMs` for in-flight deliveries, then abort them (released, not counted). */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    for (const lane of this.lanes.values()) {
+      const waiting = lane.queue.splice(0);
+      this.queued -= waiting.length;
+      for (const m of waiting) await this.release(m);
+    }
+    if (this.inFlight > 0) {
+      const idle = new Promise<void>((resolve) => {
+        this.idle = resolve;
+      });
+      const timer = setTimeout(() => this.shutdown.abort(), graceMs);
+      await idle;
+      clearTimeout(timer);
+    }
+    await this.agent.close();
+  }
+
+  private enqueue(m: LeasedMessage): void {
+    const key = m.mapping_id ?? '';
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { running: 0, queue: [] };
+      this.lanes.set(key, lane);
+    }
+    lane.queue.push(m);
+    this.queued++;
+    void this.pump(key);
+  }
+
+  private async pump(key: string): Promise<void> {
+    const lane = this.lanes.get(key)!;
+    const head = lane.queue[0];
+    if (!head) return;
+    const mapping = await this.mapping(head.store_id, key);
+    const limit = mapping?.options.concurrency ?? 1;
+    while (lane.queue.length > 0 && lane.running < limit && !this.stopping) {
+      const m = lane.queue.shift()!;
+      this.queued--;
+      lane.running++;
+      this.inFlight++;
+      void this.deliver(m, mapping).finally(() => {
+        lane.running--;
+        this.inFlight--;
+        if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(key);
+        else void this.pump(key);
+        if (this.inFlight === 0) this.idle?.();
+        this.wake.capacity();
+      });
+    }
+  }
+
+  private async deliver(m: LeasedMessage, mapping: Mapping | undefined): Promise<void> {
+    let settlement: Settlement | undefined;
+    try {
+      if (!mapping) {
+        settlement = parked(m, 'the mapping of this message was deleted');
+        return;
+      }
+      const now = Date.now();
+      const needed = now + mapping.options.timeout_ms + this.leaseMarginMs;
+      if (m.lease_expires_at < needed) {
+        // a long timeout, or a long wait in its lane: the delivery could outlive the lease, so extend it first
+        if (!(await this.storage.extendLease(m.id, m.lease_owner, needed))) return;
+      }
+      const all = await this.storage.listParameters(m.store_id);
+      const params = parametersFor(mapping, all, mapping.integration_id ? integrationName(mapping) : null);
+      const req = buildServiceRequest(m, mapping, params, now);
+      const result = await this.send(req.url, req.headers, req.body, mapping.options.timeout_ms);
+      if (result.error && this.shutdown.signal.aborted) {
+        settlement = released(m);
+        return;
+      }
+      settlement = settle(m, mapping, result, Date.now(), Math.random());
+    } catch (err) {
+      this.log.error({ err, message_id: m.id }, 'delivery failed unexpectedly; releasing the message');
+      settlement = released(m);
+    } finally {
+      if (settlement) {
+        try {
+          const held = await this.storage.settle(settlement);
+          if (held && (settlement.children.length > 0 || settlement.notifications.length > 0))
+            this.wake.incoming();
+          if (!held)
+            this.log.warn(
+              { message_id: m.id },
+              'lease lost before settling; the message will be delivered again',
+            );
+        } catch (err) {
+          this.log.error(
+            { err, message_id: m.id },
+            'settling a delivery failed; its lease will expire and it will be retried',
+          );
+        }
+      }
+    }
+  }
+
+  private async send(
+    url: string,
+    headers: Record<string, string>,
+    body: string,
+    timeoutMs: number,
+  ): Promise<TryResult> {
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    try {
+      const res = await request(url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher: this.agent,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeoutMs)]),
+      });
+      const text = await readLimited(res.body, RESULT_BYTES + 1);
+      const header = (name: string) => {
+        const v = res.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      return {
+        url,
+        startedAt,
+        durationMs: performance.now() - t0,
+        status: res.statusCode,
+        contentType: header('content-type'),
+        retryAfter: header('retry-after'),
+        body: text,
+      };
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      const reason =
+        e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
+          ? `timed out after ${timeoutMs} ms`
+          : `${e.code ?? e.name}: ${e.message}`;
+      return { url, startedAt, durationMs: performance.now() - t0, error: reason };
+    }
+  }
+
+  /** Forget cached mappings of a store (its mappings changed in this process). */
+  forgetMappings(storeId: string): void {
+    for (const [id, entry] of this.mappings) {
+      if (!entry.mapping || entry.mapping.store_id === storeId) this.mappings.delete(id);
+    }
+  }
+
+  private async mapping(storeId: string, id: string): Promise<Mapping | undefined> {
+    const cached = this.mappings.get(id);
+    const now = Date.now();
+    if (cached && now - cached.at < 2000) return cached.mapping;
+    const mapping = await this.storage.getMapping(storeId, id);
+    if (this.mappings.size > 10_000) this.mappings.clear();
+    this.mappings.set(id, { mapping, at: now });
+    return mapping;
+  }
+
+  private async release(m: LeasedMessage): Promise<void> {
+    await this.storage.settle(released(m)).catch(() => {});
+  }
+}
+
+/** `<integration>.<service>`: the integration's name is the mapping name's first segment. */
+function integrationName(mapping: Mapping): string {
+  return mapping.name.split('.')[0] ?? mapping.name;
+}
+
+function released(m: LeasedMessage): Settlement {
+  return {
+    id: m.id,
+    lease: m.lease_owner,
+    now: Date.now(),
+    outcome: { kind: 'released' },
+    children: [],
+    notifications: [],
+    parameters: [],
+  };
+}
+
+function parked(m: LeasedMessage, reason: string): Settlement {
+  return {
+    id: m.id,
+    lease: m.lease_owner,
+    now: Date.now(),
+    outcome: { kind: 'parked', last_error: reason, reason },
+    children: [],
+    notifications: [],
+    parameters: [],
+  };
+}
+
+async function readLimited(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  max: number,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= max) {
+      body.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

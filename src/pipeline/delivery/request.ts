@@ -1,0 +1,67 @@
+import type { LeasedMessage, Parameter } from '../../storage/delivery-contract.js';
+import type { Mapping } from '../../storage/mapping-contract.js';
+import { VERSION } from '../../version.js';
+import { signatureHeaders } from './signing.js';
+
+export interface ServiceRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The parameters a mapping receives: the names it lists, or by default those of its integration. */
+export function parametersFor(
+  mapping: Mapping,
+  all: readonly Parameter[],
+  integrationName: string | null,
+): Parameter[] {
+  if (mapping.parameters) {
+    const wanted = new Set(mapping.parameters);
+    return all.filter((p) => wanted.has(p.name));
+  }
+  if (!integrationName) return [];
+  const prefix = `${integrationName}.`;
+  return all.filter((p) => p.name.startsWith(prefix));
+}
+
+/**
+ * The service request of SPEC §4.4, as endpoints written for the original hub expect it: the
+ * message with `payload.parameters` as a list of `{name, value}`, the mapping token as
+ * `X-Augury-Token` (E1 endpoints) and `X-Hub-Token` (later ones), and Standard Webhooks
+ * signature headers when the mapping has a signing secret. Fields the sender added at the top
+ * level of the message travel along, unless they would shadow one of the hub's own.
+ */
+export function buildServiceRequest(
+  m: LeasedMessage,
+  mapping: Mapping,
+  parameters: readonly Parameter[],
+  now: number,
+): ServiceRequest {
+  const payload = JSON.parse(m.payload) as Record<string, unknown>;
+  payload.parameters = parameters.map((p) => ({ name: p.name, value: JSON.parse(p.value) }));
+  const extra = m.extra ? (JSON.parse(m.extra) as Record<string, unknown>) : {};
+  const body = JSON.stringify({
+    ...extra,
+    message: m.message,
+    message_id: m.id,
+    parent_id: m.parent_id,
+    store_id: m.store_id,
+    payload,
+  });
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, */*',
+    'user-agent': `switchyard/${VERSION}`,
+    'x-augury-token': mapping.token,
+    'x-hub-token': mapping.token,
+    'x-hub-store': m.store_id,
+  };
+  if (mapping.options.signing_secret) {
+    Object.assign(
+      headers,
+      signatureHeaders(mapping.options.signing_secret, m.id, Math.floor(now / 1000), body),
+    );
+  }
+  const url = m.update_url ? new URL(m.update_url, mapping.url).toString() : mapping.url;
+  return { url, headers, body };
+}

@@ -1,0 +1,399 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { newId } from '../ids.js';
+import type { MessageRecord, NewIncoming, Page, QueueFilter } from './contract.js';
+import type {
+  AttemptRecord,
+  LeasedMessage,
+  NotificationFilter,
+  NotificationRecord,
+  Parameter,
+  Settlement,
+} from './delivery-contract.js';
+import { GroupCommitter } from './group-commit.js';
+import type { DB } from './schema.js';
+import { filterMessages, incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
+
+type Tx = Transaction<DB>;
+const WAITING = ['pending', 'failing', 'scheduled'] as const;
+const RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
+
+/**
+ * Delivery queries, shared by both dialects except the lease, which is one statement each:
+ * SQLite has one writer, so UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING is already atomic;
+ * PostgreSQL claims the rows with FOR UPDATE SKIP LOCKED in a CTE so concurrent workers in other
+ * processes take disjoint batches without waiting on each other.
+ */
+export class SqlDelivery {
+  private readonly settles: GroupCommitter<Settlement, boolean>;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly dialect: 'sqlite' | 'postgres',
+  ) {
+    this.settles = new GroupCommitter((batch) => this.commitSettlements(batch), 200);
+  }
+
+  async leaseDeliveries(
+    lease: string,
+    limit: number,
+    now: number,
+    leaseMs: number,
+    exclude: readonly string[],
+  ) {
+    const excluded =
+      exclude.length > 0 ? sql`AND m.mapping_id NOT IN (${sql.join(exclude.map((e) => sql`${e}`))})` : sql``;
+    // A message whose ordering key has an earlier copy still in the accepted queue waits for it.
+    const candidates = sql`
+      SELECT m.id FROM messages m
+      WHERE m.queue_name = 'accepted' AND m.state IN ('pending', 'failing', 'scheduled')
+        AND m.attempt_at <= ${now} ${excluded}
+        AND (m.ordering_key IS NULL OR NOT EXISTS (
+          SELECT 1 FROM messages o
+          WHERE o.mapping_id = m.mapping_id AND o.ordering_key = m.ordering_key
+            AND o.queue_name = 'accepted' AND o.id < m.id))
+      ORDER BY m.attempt_at, m.id
+      LIMIT ${limit}`;
+    const set = sql`state = 'running', lease_owner = ${lease}, lease_expires_at = ${now + leaseMs}, locked_at = ${now}`;
+    const returning = sql.join(
+      [...MESSAGE_COLUMNS, 'lease_owner', 'lease_expires_at', 'ordering_key', 'update_url'].map((c) =>
+        sql.ref(`messages.${c}`),
+      ),
+    );
+    const query =
+      this.dialect === 'postgres'
+        ? sql<LeasedMessage>`WITH c AS (${candidates} FOR UPDATE OF m SKIP LOCKED)
+            UPDATE messages SET ${set} FROM c WHERE messages.id = c.id RETURNING ${returning}`
+        : sql<LeasedMessage>`UPDATE messages SET ${set} WHERE id IN (${candidates}) RETURNING ${returning}`;
+    const { rows } = await query.execute(this.db);
+    return rows.sort((a, b) => (a.attempt_at ?? 0) - (b.attempt_at ?? 0));
+  }
+
+  async extendLease(id: string, lease: string, until: number): Promise<boolean> {
+    const res = await this.db
+      .updateTable('messages')
+      .set({ lease_expires_at: until })
+      .where('id', '=', id)
+      .where('lease_owner', '=', lease)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  settle(settlement: Settlement): Promise<boolean> {
+    return this.settles.submit(settlement);
+  }
+
+  async drain(): Promise<void> {
+    await this.settles.drain();
+  }
+
+  private async commitSettlements(batch: Settlement[]): Promise<boolean[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const results: boolean[] = [];
+      for (const s of batch) results.push(await this.applySettlement(trx, s));
+      return results;
+    });
+  }
+
+  private async applySettlement(trx: Tx, s: Settlement): Promise<boolean> {
+    const o = s.outcome;
+    const counted = o.kind !== 'released';
+    const base = {
+      lease_owner: null,
+      lease_expires_at: null,
+      locked_at: null,
+      ...(s.result !== undefined ? { result: s.result } : {}),
+      ...(counted ? { attempts: sql<number>`attempts + 1` } : {}),
+    };
+    const changes =
+      o.kind === 'completed'
+        ? {
+            ...base,
+            queue_name: 'archived' as const,
+            source: 'accepted' as const,
+            state: 'completed' as const,
+            completed_at: s.now,
+            update_url: null,
+          }
+        : o.kind === 'scheduled'
+          ? { ...base, state: 'scheduled' as const, attempt_at: o.attempt_at, update_url: o.update_url }
+          : o.kind === 'failing'
+            ? { ...base, state: 'failing' as const, attempt_at: o.attempt_at, last_error: o.last_error }
+            : o.kind === 'parked'
+              ? {
+                  ...base,
+                  state: 'parked' as const,
+                  attempt_at: null,
+                  last_error: o.last_error,
+                  reason: o.reason,
+                }
+              : { ...base, state: 'pending' as const, attempt_at: s.now };
+    const res = await trx
+      .updateTable('messages')
+      .set(changes)
+      .where('id', '=', s.id)
+      .where('lease_owner', '=', s.lease)
+      .where('state', '=', 'running')
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return false;
+
+    if (s.attempt) await trx.insertInto('attempts').values(s.attempt).execute();
+    // A child that cannot be routed (bad entry, loop) is archived as invalid at once: kept, not dropped.
+    const row = (c: NewIncoming & { invalid?: string }) =>
+      c.invalid
+        ? {
+            ...incomingRow(c),
+            queue_name: 'archived' as const,
+            source: 'incoming' as const,
+            state: 'invalid' as const,
+            reason: c.invalid,
+            completed_at: s.now,
+          }
+        : incomingRow(c);
+    const children = s.children.map(row);
+    for (const n of s.notifications) {
+      const fresh = await this.recordNotification(trx, n.record);
+      if (fresh) children.push(row(n.message));
+    }
+    if (children.length > 0) await trx.insertInto('messages').values(children).execute();
+    await this.recordTypes(trx, children);
+    for (const p of s.parameters) await this.upsertParameter(trx, s.id, p, s.now);
+    return true;
+  }
+
+  /** True when this notification is new to the message (and so is emitted as a message once). */
+  private async recordNotification(trx: Tx, n: NotificationRecord): Promise<boolean> {
+    const bumped = await trx
+      .updateTable('notifications')
+      .set({ occurrences: sql<number>`occurrences + 1`, last_update: n.last_update })
+      .where('message_id', '=', n.message_id)
+      .where('fingerprint', '=', n.fingerprint)
+      .executeTakeFirst();
+    if (Number(bumped.numUpdatedRows) > 0) return false;
+    await trx.insertInto('notifications').values(n).execute();
+    return true;
+  }
+
+  private async recordTypes(trx: Tx, rows: { store_id: string; message: string }[]): Promise<void> {
+    const seen = new Map(
+      rows.map((r) => [`${r.store_id}\u0000${r.message}`, { store_id: r.store_id, message: r.message }]),
+    );
+    if (seen.size === 0) return;
+    await trx
+      .insertInto('message_types_seen')
+      .values([...seen.values()])
+      .onConflict((oc) => oc.columns(['store_id', 'message']).doNothing())
+      .execute();
+  }
+
+  private async upsertParameter(
+    trx: Tx,
+    messageId: string,
+    p: Settlement['parameters'][number],
+    now: number,
+  ) {
+    const store = await trx
+      .selectFrom('messages')
+      .select('store_id')
+      .where('id', '=', messageId)
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('parameters')
+      .values({
+        id: newId(),
+        store_id: store.store_id,
+        name: p.name,
+        value: p.value,
+        data_type: p.data_type,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['store_id', 'name'])
+          .doUpdateSet({ value: p.value, data_type: p.data_type, updated_at: now }),
+      )
+      .execute();
+  }
+
+  async sweepLeases(now: number, all = false): Promise<number> {
+    const res = await this.db
+      .updateTable('messages')
+      .set({ state: 'pending', lease_owner: null, lease_expires_at: null, locked_at: null, attempt_at: now })
+      .where('state', '=', 'running')
+      .where('lease_expires_at', '<', all ? Number.MAX_SAFE_INTEGER : now)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async attemptsFor(messageId: string): Promise<AttemptRecord[]> {
+    return this.db
+      .selectFrom('attempts')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .orderBy('attempted_at')
+      .execute();
+  }
+
+  async notificationsFor(messageId: string): Promise<NotificationRecord[]> {
+    return this.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .orderBy('logged_on')
+      .execute();
+  }
+
+  async listNotifications(storeId: string, f: NotificationFilter, page: Page) {
+    let q = this.db.selectFrom('notifications').where('store_id', '=', storeId);
+    if (f.level) q = q.where('level', '=', f.level as NotificationRecord['level']);
+    if (f.reference_type) q = q.where('reference_type', '=', f.reference_type);
+    // the original's client lower-cased reference tokens; compare without case
+    if (f.reference_token) q = q.where(sql`lower(reference_token)`, '=', f.reference_token.toLowerCase());
+    if (f.message_id) q = q.where('message_id', '=', f.message_id);
+    const [items, count] = await Promise.all([
+      q
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(page.per_page)
+        .offset((page.page - 1) * page.per_page)
+        .execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items, total: Number(count.n) };
+  }
+
+  async retryMessage(
+    storeId: string,
+    id: string,
+    now: number,
+    payload?: string,
+  ): Promise<MessageRecord | undefined> {
+    const res = await this.db
+      .updateTable('messages')
+      .set({ state: 'pending', attempt_at: now, ...(payload !== undefined ? { payload } : {}) })
+      .where('store_id', '=', storeId)
+      .where('id', '=', id)
+      .where('queue_name', '=', 'accepted')
+      .where('state', 'in', payload !== undefined ? ['parked'] : [...RETRYABLE])
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) return undefined;
+    return this.message(storeId, id);
+  }
+
+  async archiveMessage(storeId: string, id: string, now: number): Promise<MessageRecord | undefined> {
+    const done = await this.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('messages')
+        .set(archivedByHand(now))
+        .where('store_id', '=', storeId)
+        .where('id', '=', id)
+        .where('queue_name', '=', 'accepted')
+        .where('state', 'in', [...RETRYABLE])
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) return false;
+      // archived without being delivered: its identifier key no longer stands for a delivery
+      await trx.deleteFrom('identifier_keys').where('message_id', '=', id).execute();
+      return true;
+    });
+    return done ? this.message(storeId, id) : undefined;
+  }
+
+  async retryMatching(storeId: string, filter: QueueFilter, now: number): Promise<number> {
+    const ids = filterMessages(this.db, storeId, 'accepted', filter)
+      .select('id')
+      .where('state', 'in', [...RETRYABLE]);
+    const res = await this.db
+      .updateTable('messages')
+      .set({ state: 'pending', attempt_at: now })
+      .where('id', 'in', ids)
+      .where('state', 'in', [...RETRYABLE])
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows);
+  }
+
+  async archiveMatching(storeId: string, filter: QueueFilter, now: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await filterMessages(trx, storeId, 'accepted', filter)
+        .select('id')
+        .where('state', 'in', [...RETRYABLE])
+        .execute();
+      const ids = rows.map((r) => r.id);
+      let n = 0;
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const res = await trx
+          .updateTable('messages')
+          .set(archivedByHand(now))
+          .where('id', 'in', chunk)
+          .where('state', 'in', [...RETRYABLE])
+          .executeTakeFirst();
+        n += Number(res.numUpdatedRows);
+        await trx.deleteFrom('identifier_keys').where('message_id', 'in', chunk).execute();
+      }
+      return n;
+    });
+  }
+
+  async listParameters(storeId: string): Promise<Parameter[]> {
+    return this.db
+      .selectFrom('parameters')
+      .selectAll()
+      .where('store_id', '=', storeId)
+      .orderBy('name')
+      .execute();
+  }
+
+  async getParameter(storeId: string, idOrName: string): Promise<Parameter | undefined> {
+    return this.db
+      .selectFrom('parameters')
+      .selectAll()
+      .where('store_id', '=', storeId)
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .executeTakeFirst();
+  }
+
+  async putParameter(p: Parameter): Promise<Parameter> {
+    await this.db
+      .insertInto('parameters')
+      .values(p)
+      .onConflict((oc) =>
+        oc
+          .columns(['store_id', 'name'])
+          .doUpdateSet({ value: p.value, data_type: p.data_type, updated_at: p.updated_at }),
+      )
+      .execute();
+    return (await this.getParameter(p.store_id, p.name))!;
+  }
+
+  async deleteParameter(storeId: string, idOrName: string): Promise<boolean> {
+    const res = await this.db
+      .deleteFrom('parameters')
+      .where('store_id', '=', storeId)
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  private message(storeId: string, id: string) {
+    return this.db
+      .selectFrom('messages')
+      .select(MESSAGE_COLUMNS)
+      .where('store_id', '=', storeId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+}
+
+function archivedByHand(now: number) {
+  return {
+    queue_name: 'archived' as const,
+    source: 'accepted' as const,
+    state: 'never_processed' as const,
+    reason: 'archived by hand',
+    completed_at: now,
+    lease_owner: null,
+    lease_expires_at: null,
+    locked_at: null,
+  };
+}

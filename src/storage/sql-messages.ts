@@ -1,0 +1,128 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AcceptedCopy, MessageRecord, NewIncoming, QueueFilter, QueueName } from './contract.js';
+import type { DB } from './schema.js';
+
+/** Row helpers and query pieces for the messages table, shared by the storage modules. */
+
+type Db = Kysely<DB> | Transaction<DB>;
+type MessageRow = DB['messages'];
+
+export const MESSAGE_COLUMNS = [
+  'id',
+  'store_id',
+  'message',
+  'payload',
+  'extra',
+  'queue_name',
+  'state',
+  'source',
+  'origin',
+  'parent_id',
+  'mapping_id',
+  'consumer',
+  'depth',
+  'attempts',
+  'created_at',
+  'attempt_at',
+  'completed_at',
+  'locked_at',
+  'last_error',
+  'reason',
+  'result',
+] as const;
+
+/** The rows of one queue of one store that match a listing filter (no ordering, no paging). */
+export function filterMessages(db: Db, storeId: string, queue: QueueName, filter: QueueFilter) {
+  let q = db.selectFrom('messages').where('store_id', '=', storeId).where('queue_name', '=', queue);
+  // The original hub listed only completed messages in the archive unless asked otherwise.
+  if (queue === 'archived' && !filter.state && !filter.source) q = q.where('state', '=', 'completed');
+  if (filter.state) q = q.where('state', '=', filter.state);
+  if (filter.source) q = q.where('source', '=', filter.source);
+  if (filter.message) q = q.where('message', '=', filter.message);
+  if (filter.message_id) q = q.where('id', '=', filter.message_id);
+  if (filter.parent_id) q = q.where('parent_id', '=', filter.parent_id);
+  if (filter.mapping_id) q = q.where('mapping_id', '=', filter.mapping_id);
+  if (filter.start_date !== undefined) q = q.where('created_at', '>=', filter.start_date);
+  if (filter.end_date !== undefined) q = q.where('created_at', '<=', filter.end_date);
+  return q;
+}
+
+export function claimQuery(db: Db, limit: number) {
+  return db
+    .selectFrom('messages')
+    .select(MESSAGE_COLUMNS)
+    .where('queue_name', '=', 'incoming')
+    .orderBy('id')
+    .limit(limit);
+}
+
+function baseRow(): Omit<MessageRow, 'id' | 'store_id' | 'message' | 'payload' | 'extra' | 'created_at'> {
+  return {
+    queue_name: 'incoming',
+    state: 'pending',
+    source: null,
+    origin: 'push',
+    parent_id: null,
+    mapping_id: null,
+    consumer: null,
+    depth: 0,
+    attempts: 0,
+    attempt_at: null,
+    completed_at: null,
+    locked_at: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    ordering_key: null,
+    last_error: null,
+    reason: null,
+    result: null,
+    update_url: null,
+  };
+}
+
+export function incomingRow(m: NewIncoming): MessageRow {
+  return {
+    ...baseRow(),
+    id: m.id,
+    store_id: m.store_id,
+    message: m.message,
+    payload: m.payload,
+    extra: m.extra,
+    origin: m.origin,
+    parent_id: m.parent_id,
+    depth: m.depth,
+    created_at: m.created_at,
+  };
+}
+
+export function copyRow(
+  incoming: MessageRecord,
+  copy: AcceptedCopy,
+  now: number,
+  duplicate: boolean,
+): MessageRow {
+  return {
+    ...baseRow(),
+    id: copy.id,
+    store_id: incoming.store_id,
+    message: incoming.message,
+    payload: incoming.payload,
+    extra: incoming.extra,
+    origin: incoming.origin,
+    parent_id: incoming.id,
+    mapping_id: copy.mapping_id,
+    consumer: copy.consumer,
+    depth: incoming.depth,
+    created_at: now,
+    ordering_key: copy.ordering_key,
+    ...(duplicate
+      ? {
+          queue_name: 'archived',
+          state: 'skipped',
+          source: 'accepted',
+          reason: 'duplicate',
+          completed_at: now,
+        }
+      : { queue_name: 'accepted', state: 'pending', attempt_at: now }),
+  };
+}

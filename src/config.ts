@@ -19,6 +19,8 @@ export interface HubConfig {
   poolSize: number;
   /** Archived messages older than this are purged. */
   retentionDays: number;
+  /** How long a delivery lease holds without a heartbeat (a dead process's messages wait this long). */
+  leaseSeconds: number;
 }
 
 export const DEFAULTS: HubConfig = {
@@ -33,6 +35,7 @@ export const DEFAULTS: HubConfig = {
   sqliteSync: 'full',
   poolSize: 10,
   retentionDays: 30,
+  leaseSeconds: 30,
 };
 
 export class ConfigError extends Error {}
@@ -52,6 +55,7 @@ const SOURCES: Record<keyof HubConfig, { flag: string; env: string }> = {
   sqliteSync: { flag: '--sqlite-sync', env: 'SWITCHYARD_SQLITE_SYNC' },
   poolSize: { flag: '--pool-size', env: 'SWITCHYARD_POOL_SIZE' },
   retentionDays: { flag: '--retention-days', env: 'SWITCHYARD_RETENTION_DAYS' },
+  leaseSeconds: { flag: '--lease-seconds', env: 'SWITCHYARD_LEASE_SECONDS' },
 };
 
 function fail(key: keyof HubConfig, value: unknown, allowed: string): never {
@@ -146,6 +150,7 @@ export function loadConfig(
     sqliteSync: oneOf('sqliteSync', merged.sqliteSync, ['full', 'normal'] as const),
     poolSize: integer('poolSize', merged.poolSize, 1, 1000),
     retentionDays: integer('retentionDays', merged.retentionDays, 1, 36500),
+    leaseSeconds: integer('leaseSeconds', merged.leaseSeconds, 1, 3600),
   };
 }
 

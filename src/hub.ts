@@ -42,7 +42,11 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
 
   const mappingRouter = new MappingRouter(storage, { log: log.child({ component: 'router' }) });
   const validator = new MessageValidator(storage);
-  const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, options.workers);
+  const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, {
+    ...options.workers,
+    engine: { leaseMs: config.leaseSeconds * 1000, ...options.workers?.engine },
+  });
+  let unsubscribe = async () => {};
 
   const app = await buildApp(
     {
@@ -58,6 +62,8 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       adminToken: config.adminToken,
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,
+      // a worker-role process serves health checks only; the API is the api/all processes' job
+      apiRoutes: config.role !== 'worker',
     },
     { logger: log.child({ component: 'http' }) },
   );
@@ -66,6 +72,11 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     // SQLite mode is one hub process, so a lease found at start belongs to a process that died:
     // hand those messages back at once instead of waiting for the leases to expire.
     if (storage.dialect === 'sqlite') await storage.sweepLeases(Date.now(), true);
+    // other processes' work (PostgreSQL): wake the stage that has something new to do
+    unsubscribe = storage.subscribe(
+      (channel) => (channel === 'incoming' ? workers.intake.wake() : workers.delivery.wake()),
+      (err) => log.warn({ err }, 'LISTEN connection lost; reconnecting (workers keep polling meanwhile)'),
+    );
     workers.start();
   }
 
@@ -86,7 +97,10 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       closing = true;
       // Stop taking work first (in-flight deliveries get a bounded wait), then let in-flight HTTP
       // requests finish, then release the database.
-      if (runsWorkers) await workers.stop();
+      if (runsWorkers) {
+        await unsubscribe();
+        await workers.stop();
+      }
       await app.close();
       if (!options.storage) await storage.close();
     },
@@ -121,6 +135,5 @@ export async function ensureDefaultStore(
 ): Promise<{ store: Store; token: string } | undefined> {
   if ((await storage.countStores()) > 0) return undefined;
   const { store, token, secret } = newStore('Default Store');
-  await storage.createStore(store, token);
-  return { store, token: secret };
+  return (await storage.createFirstStore(store, token)) ? { store, token: secret } : undefined;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerConfig } from './config/commands.js';
 import { registerEndpoint } from './endpoint.js';
 import { registerPush } from './push.js';
 import { registerServe } from './serve.js';
@@ -15,6 +16,7 @@ registerServe(program);
 registerStores(program);
 registerPush(program);
 registerEndpoint(program);
+registerConfig(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`switchyard: ${err.message}\n`);

@@ -16,6 +16,7 @@ interface ServeFlags {
   logLevel?: string;
   bodyLimit?: string;
   sqliteSync?: string;
+  leaseSeconds?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -27,6 +28,7 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'fatal … trace, or silent (env LOG_LEVEL; default info)')
     .option('--body-limit <bytes>', 'largest request body (default 1048576)')
     .option('--sqlite-sync <mode>', 'full (default) or normal; see docs/storage.md')
+    .option('--lease-seconds <s>', 'delivery lease without heartbeat (default 30)')
     .action(async (flags: ServeFlags) => {
       const config = configFrom(flags, {
         port: flags.port as never,
@@ -36,6 +38,7 @@ export function registerServe(program: Command): void {
         logLevel: flags.logLevel as never,
         bodyLimit: flags.bodyLimit as never,
         sqliteSync: flags.sqliteSync as never,
+        leaseSeconds: flags.leaseSeconds as never,
       });
       const storage = await openStorage(config);
       const created = await ensureDefaultStore(storage);

@@ -17,6 +17,7 @@ import type { StoreAuth } from './auth.js';
 import { HubError } from './errors.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
+import { integrationRoutes } from './routes/integrations.js';
 import { mappingRoutes } from './routes/mappings.js';
 import { messageTypeRoutes } from './routes/message-types.js';
 import { messageRoutes } from './routes/messages.js';
@@ -25,6 +26,7 @@ import { parameterRoutes } from './routes/parameters.js';
 import { pushRoutes } from './routes/push.js';
 import { queueRoutes } from './routes/queues.js';
 import { sampleRoutes } from './routes/samples.js';
+import { schedulerRoutes } from './routes/schedulers.js';
 import { storeRoutes } from './routes/stores.js';
 import { ajvToFieldErrors, validatorCompiler } from './validation.js';
 
@@ -40,6 +42,8 @@ export interface AppContext {
   bodyLimit: number;
   /** Readiness beyond the database ping (workers running, not shutting down). */
   isReady: () => boolean;
+  /** False for a worker-role process: only the health routes are served. */
+  apiRoutes?: boolean;
   /** Called after a store's mappings change, so the router recompiles them (routing issue). */
   onMappingsChanged?: (storeId: string) => void;
 }
@@ -125,6 +129,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(ctx));
+  if (ctx.apiRoutes === false) return app;
   await app.register(storeRoutes(ctx));
   await app.register(pushRoutes(ctx));
   await app.register(queueRoutes(ctx));
@@ -135,6 +140,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(mappingRoutes(ctx));
   await app.register(explainRoutes(ctx));
   await app.register(parameterRoutes(ctx));
+  await app.register(integrationRoutes(ctx));
+  await app.register(schedulerRoutes(ctx));
   return app;
 }
 
@@ -155,9 +162,31 @@ function toHubError(err: FastifyError | HubError): HubError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HubError('MALFORMED_JSON', undefined, 'Content-Length does not match the body.');
   }
+  if (isDatabaseUnavailable(err))
+    return new HubError('UNAVAILABLE', undefined, 'Database unavailable; retry later.');
   if (err.statusCode === 405) return new HubError('METHOD_NOT_ALLOWED');
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return new HubError('MALFORMED_JSON', undefined, err.message);
   }
   return new HubError('INTERNAL');
+}
+
+/** Connection-level database failures: the request was fine, the database was not there. */
+function isDatabaseUnavailable(err: { code?: string; message?: string }): boolean {
+  const code = String(err.code ?? '');
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      'SQLITE_BUSY',
+      'SQLITE_IOERR',
+      'SQLITE_FULL',
+    ].includes(code) ||
+    /^(08|53|57P|3D000)/.test(code) ||
+    /Connection terminated|timeout exceeded when trying to connect|not currently accepting connections/i.test(
+      err.message ?? '',
+    )
+  );
 }

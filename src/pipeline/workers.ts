@@ -3,6 +3,7 @@ import type { Storage } from '../storage/contract.js';
 import { DeliveryEngine, type EngineOptions } from './delivery/engine.js';
 import { Intake, type Router } from './intake.js';
 import { WorkerLoop } from './loop.js';
+import { SchedulerRunner } from './scheduler.js';
 import type { MessageValidator } from './validation.js';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -21,6 +22,7 @@ export interface WorkerOptions {
 /**
  * The background workers of a hub process and how they wake each other:
  *   push ──wake──► intake ──wake (copies made)──► delivery ──wake (capacity freed)──► delivery
+ *   scheduler (tick pushed) ──wake──► intake
  * Each also polls as a fallback, so work that only becomes due with time (a retry, a scheduled
  * poll) or arrives through another process is picked up within the poll interval.
  */
@@ -29,6 +31,7 @@ export class Workers {
   readonly delivery: WorkerLoop;
   private readonly sweeper: WorkerLoop;
   private readonly housekeeping: WorkerLoop;
+  readonly scheduler: WorkerLoop;
   private readonly engine: DeliveryEngine;
 
   constructor(
@@ -67,6 +70,8 @@ export class Workers {
       log,
       { pollMs: 60_000 },
     );
+    const scheduler = new SchedulerRunner(storage, () => this.intake.wake(), log);
+    this.scheduler = new WorkerLoop('scheduler', () => scheduler.step(), log, { pollMs: 250 });
   }
 
   /** A store's mappings changed through this process: stop using cached copies of them. */
@@ -76,6 +81,7 @@ export class Workers {
 
   start(): void {
     for (const loop of [this.intake, this.delivery, this.sweeper, this.housekeeping]) loop.start();
+    this.scheduler.start();
   }
 
   /** Stop taking work, let in-flight deliveries finish (bounded), then stop every loop. */
@@ -85,6 +91,7 @@ export class Workers {
       this.delivery.stop(),
       this.sweeper.stop(),
       this.housekeeping.stop(),
+      this.scheduler.stop(),
     ]);
     await this.engine.stop(this.options.shutdownGraceMs ?? 10_000);
   }

@@ -8,6 +8,7 @@
  */
 
 import type { DeliveryStorage } from './delivery-contract.js';
+import type { IntegrationStorage, SchedulerStorage } from './integration-contract.js';
 import type { MappingStorage } from './mapping-contract.js';
 
 export type QueueName = 'incoming' | 'accepted' | 'archived';
@@ -152,14 +153,25 @@ export interface StoreSchema {
   updated_at: number;
 }
 
-export interface Storage extends MappingStorage, DeliveryStorage {
+export interface Storage extends MappingStorage, DeliveryStorage, IntegrationStorage, SchedulerStorage {
   readonly dialect: 'sqlite' | 'postgres';
   /** Apply pending migrations (idempotent, safe to run from several processes at once). */
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Wake-ups from other processes sharing the database (PostgreSQL LISTEN/NOTIFY): `incoming` when
+   * a message entered the incoming queue, `accepted` when copies became deliverable. SQLite has one
+   * process, so nothing arrives. Returns a function that stops listening.
+   */
+  subscribe(
+    onWake: (channel: 'incoming' | 'accepted') => void,
+    onError?: (err: Error) => void,
+  ): () => Promise<void>;
 
   createStore(store: Store, token: StoreToken): Promise<void>;
+  /** Create the store only if the database has none yet (safe when several processes start at once). */
+  createFirstStore(store: Store, token: StoreToken): Promise<boolean>;
   getStore(id: string): Promise<Store | undefined>;
   listStores(): Promise<Store[]>;
   countStores(): Promise<number>;
@@ -190,7 +202,7 @@ export interface Storage extends MappingStorage, DeliveryStorage {
     queue: QueueName,
     filter: QueueFilter,
     page: Page,
-  ): Promise<{ items: MessageRecord[]; total: number }>;
+  ): Promise<{ items: MessageRecord[]; total: number; capped: boolean }>;
   queueCounts(storeId: string): Promise<QueueCounts>;
   availableMessages(storeId: string): Promise<string[]>;
 

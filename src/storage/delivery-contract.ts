@@ -106,8 +106,8 @@ export interface DeliveryStorage {
     leaseMs: number,
     exclude: readonly string[],
   ): Promise<LeasedMessage[]>;
-  /** Push a held lease's expiry out (before a delivery that could outlive it); false if it was lost. */
-  extendLease(id: string, lease: string, until: number): Promise<boolean>;
+  /** Heartbeat: push out the expiry of every message still held under these lease tokens. */
+  renewLeases(leases: readonly string[], until: number): Promise<number>;
   /** Apply a settlement (group-committed with others); false when the lease was no longer held. */
   settle(settlement: Settlement): Promise<boolean>;
   /** Return expired leases (with `all`, every lease) to pending, due now; how many. */

@@ -9,9 +9,14 @@ export class GroupCommitter<T, R> {
   private flushing = false;
   private scheduled = false;
 
+  /**
+   * @param lingerMs how long the first item of a batch may wait for others (0: one event-loop
+   *   turn). A short linger trades a little latency for fewer, larger transactions.
+   */
   constructor(
     private readonly commit: (items: T[]) => Promise<R[]>,
     private readonly maxBatch = 500,
+    private readonly lingerMs = 0,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -24,10 +29,12 @@ export class GroupCommitter<T, R> {
   private schedule(): void {
     if (this.flushing || this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const go = () => {
       this.scheduled = false;
       void this.flush();
-    });
+    };
+    if (this.lingerMs > 0 && this.queue.length < this.maxBatch) setTimeout(go, this.lingerMs);
+    else setImmediate(go);
   }
 
   private async flush(): Promise<void> {

@@ -105,4 +105,39 @@ export interface DB {
     created_at: number;
     updated_at: number;
   };
+  /** services, error_messages and warnings are JSON text (migration 0004). */
+  integrations: {
+    id: string;
+    store_id: string;
+    name: string;
+    url: string;
+    token: string;
+    category: string;
+    status: 'pending' | 'ready';
+    display: string | null;
+    description: string | null;
+    icon_url: string | null;
+    help: string | null;
+    services: string;
+    error_messages: string | null;
+    warnings: string;
+    refreshed_at: number | null;
+    created_at: number;
+    updated_at: number;
+  };
+  /** payload is JSON text; exactly one of interval_seconds and cron is set (migration 0004). */
+  schedulers: {
+    id: string;
+    store_id: string;
+    name: string;
+    key: string;
+    interval_seconds: number | null;
+    cron: string | null;
+    payload: string;
+    enabled: number;
+    next_run_at: number | null;
+    last_run_at: number | null;
+    created_at: number;
+    updated_at: number;
+  };
 }

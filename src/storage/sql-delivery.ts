@@ -10,11 +10,11 @@ import type {
   Settlement,
 } from './delivery-contract.js';
 import { GroupCommitter } from './group-commit.js';
+import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
 import { filterMessages, incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
 
 type Tx = Transaction<DB>;
-const WAITING = ['pending', 'failing', 'scheduled'] as const;
 const RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
 
 /**
@@ -29,8 +29,10 @@ export class SqlDelivery {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly dialect: 'sqlite' | 'postgres',
+    private readonly notify: (trx: Tx, channel: WakeChannel) => Promise<void>,
   ) {
-    this.settles = new GroupCommitter((batch) => this.commitSettlements(batch), 200);
+    // settlements wait up to 2 ms for company: nothing waits on them but the next lease
+    this.settles = new GroupCommitter((batch) => this.commitSettlements(batch), 500, 2);
   }
 
   async leaseDeliveries(
@@ -51,7 +53,7 @@ export class SqlDelivery {
           SELECT 1 FROM messages o
           WHERE o.mapping_id = m.mapping_id AND o.ordering_key = m.ordering_key
             AND o.queue_name = 'accepted' AND o.id < m.id))
-      ORDER BY m.attempt_at, m.id
+      ORDER BY m.attempt_at
       LIMIT ${limit}`;
     const set = sql`state = 'running', lease_owner = ${lease}, lease_expires_at = ${now + leaseMs}, locked_at = ${now}`;
     const returning = sql.join(
@@ -68,15 +70,15 @@ export class SqlDelivery {
     return rows.sort((a, b) => (a.attempt_at ?? 0) - (b.attempt_at ?? 0));
   }
 
-  async extendLease(id: string, lease: string, until: number): Promise<boolean> {
+  async renewLeases(leases: readonly string[], until: number): Promise<number> {
+    if (leases.length === 0) return 0;
     const res = await this.db
       .updateTable('messages')
       .set({ lease_expires_at: until })
-      .where('id', '=', id)
-      .where('lease_owner', '=', lease)
+      .where('lease_owner', 'in', [...leases])
       .where('state', '=', 'running')
       .executeTakeFirst();
-    return Number(res.numUpdatedRows) > 0;
+    return Number(res.numUpdatedRows);
   }
 
   settle(settlement: Settlement): Promise<boolean> {
@@ -156,6 +158,7 @@ export class SqlDelivery {
       if (fresh) children.push(row(n.message));
     }
     if (children.length > 0) await trx.insertInto('messages').values(children).execute();
+    if (children.some((c) => c.queue_name === 'incoming')) await this.notify(trx, 'incoming');
     await this.recordTypes(trx, children);
     for (const p of s.parameters) await this.upsertParameter(trx, s.id, p, s.now);
     return true;
@@ -269,14 +272,18 @@ export class SqlDelivery {
     now: number,
     payload?: string,
   ): Promise<MessageRecord | undefined> {
-    const res = await this.db
-      .updateTable('messages')
-      .set({ state: 'pending', attempt_at: now, ...(payload !== undefined ? { payload } : {}) })
-      .where('store_id', '=', storeId)
-      .where('id', '=', id)
-      .where('queue_name', '=', 'accepted')
-      .where('state', 'in', payload !== undefined ? ['parked'] : [...RETRYABLE])
-      .executeTakeFirst();
+    const res = await this.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable('messages')
+        .set({ state: 'pending', attempt_at: now, ...(payload !== undefined ? { payload } : {}) })
+        .where('store_id', '=', storeId)
+        .where('id', '=', id)
+        .where('queue_name', '=', 'accepted')
+        .where('state', 'in', payload !== undefined ? ['parked'] : [...RETRYABLE])
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0) await this.notify(trx, 'accepted');
+      return r;
+    });
     if (Number(res.numUpdatedRows) === 0) return undefined;
     return this.message(storeId, id);
   }
@@ -303,13 +310,16 @@ export class SqlDelivery {
     const ids = filterMessages(this.db, storeId, 'accepted', filter)
       .select('id')
       .where('state', 'in', [...RETRYABLE]);
-    const res = await this.db
-      .updateTable('messages')
-      .set({ state: 'pending', attempt_at: now })
-      .where('id', 'in', ids)
-      .where('state', 'in', [...RETRYABLE])
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows);
+    return this.db.transaction().execute(async (trx) => {
+      const res = await trx
+        .updateTable('messages')
+        .set({ state: 'pending', attempt_at: now })
+        .where('id', 'in', ids)
+        .where('state', 'in', [...RETRYABLE])
+        .executeTakeFirst();
+      if (Number(res.numUpdatedRows) > 0) await this.notify(trx, 'accepted');
+      return Number(res.numUpdatedRows);
+    });
   }
 
   async archiveMatching(storeId: string, filter: QueueFilter, now: number): Promise<number> {

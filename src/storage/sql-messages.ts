@@ -80,18 +80,34 @@ function baseRow(): Omit<MessageRow, 'id' | 'store_id' | 'message' | 'payload' |
   };
 }
 
+/** Written out in full rather than spread from baseRow(): this runs once per pushed message. */
 export function incomingRow(m: NewIncoming): MessageRow {
   return {
-    ...baseRow(),
     id: m.id,
     store_id: m.store_id,
     message: m.message,
     payload: m.payload,
     extra: m.extra,
+    queue_name: 'incoming',
+    state: 'pending',
+    source: null,
     origin: m.origin,
     parent_id: m.parent_id,
+    mapping_id: null,
+    consumer: null,
     depth: m.depth,
+    attempts: 0,
     created_at: m.created_at,
+    attempt_at: null,
+    completed_at: null,
+    locked_at: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    ordering_key: null,
+    last_error: null,
+    reason: null,
+    result: null,
+    update_url: null,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type {
   AcceptedCopy,
   ChildSummary,
@@ -17,15 +17,22 @@ import type {
 } from './contract.js';
 import type { DeliveryStorage } from './delivery-contract.js';
 import { GroupCommitter } from './group-commit.js';
+import type { IntegrationStorage, SchedulerStorage } from './integration-contract.js';
 import type { Mapping, MappingFields } from './mapping-contract.js';
 import type { SqlMigrations } from './migrations.js';
 import { runMigrations } from './migrations.js';
+import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
 import { SqlDelivery } from './sql-delivery.js';
+import * as integrations from './sql-integrations.js';
 import * as mappings from './sql-mappings.js';
 import { claimQuery, copyRow, filterMessages, incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
+import * as schedulers from './sql-schedulers.js';
 
 type Tx = Transaction<DB>;
+
+/** Listings count matching rows exactly up to this many. */
+export const COUNT_CAP = 10_000;
 type MessageRow = DB['messages'];
 
 /**
@@ -42,6 +49,17 @@ export interface DialectHooks {
   readonly migrations: SqlMigrations;
   /** Largest number of rows in one multi-row INSERT (bound-parameter limits differ). */
   readonly insertChunk: number;
+  /** A faster way to insert message rows inside an open transaction (SQLite: a prepared statement). */
+  readonly insertMessageRows?: (rows: readonly MessageRow[]) => void;
+  /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */
+  readonly lock?: (trx: Tx, name: string) => Promise<void>;
+  /** Tell other processes, at commit, that a queue has new work (PostgreSQL: pg_notify). */
+  readonly notify?: (trx: Tx, channel: WakeChannel) => Promise<void>;
+  /** Listen for other processes' notifications; returns a stop function. */
+  readonly listen?: (
+    onWake: (channel: WakeChannel) => void,
+    onError: (err: Error) => void,
+  ) => () => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,11 +76,22 @@ export class SqlStorage implements Storage {
   ) {
     this.dialect = hooks.dialect;
     this.pushes = new GroupCommitter((batch) => this.commitPushes(batch));
-    this.delivery = new SqlDelivery(db, hooks.dialect);
+    this.delivery = new SqlDelivery(db, hooks.dialect, (trx, channel) => this.notify(trx, channel));
   }
 
   async migrate(): Promise<void> {
     await runMigrations(this.db as unknown as Kysely<unknown>, this.hooks.migrations);
+  }
+
+  subscribe(
+    onWake: (channel: WakeChannel) => void,
+    onError: (err: Error) => void = () => {},
+  ): () => Promise<void> {
+    return this.hooks.listen ? this.hooks.listen(onWake, onError) : async () => {};
+  }
+
+  private async notify(trx: Tx, channel: WakeChannel): Promise<void> {
+    if (this.hooks.notify) await this.hooks.notify(trx, channel);
   }
 
   async ping(): Promise<void> {
@@ -82,6 +111,18 @@ export class SqlStorage implements Storage {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('stores').values(store).execute();
       await trx.insertInto('store_tokens').values(token).execute();
+    });
+  }
+
+  async createFirstStore(store: Store, token: StoreToken): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      // SQLite's BEGIN IMMEDIATE already serializes writers; PostgreSQL takes a transaction lock
+      await this.hooks.lock?.(trx, 'switchyard:first-store');
+      const row = await trx.selectFrom('stores').select('id').limit(1).executeTakeFirst();
+      if (row) return false;
+      await trx.insertInto('stores').values(store).execute();
+      await trx.insertInto('store_tokens').values(token).execute();
+      return true;
     });
   }
 
@@ -163,6 +204,7 @@ export class SqlStorage implements Storage {
         if (!this.seenTypes.has(seenKey)) newTypes.add(seenKey);
       }
       await this.insertMessages(trx, rows);
+      if (rows.length > 0) await this.notify(trx, 'incoming');
       if (newTypes.size > 0) {
         const values = [...newTypes].map((k) => {
           const [store_id, message] = k.split('\u0000') as [string, string];
@@ -204,6 +246,10 @@ export class SqlStorage implements Storage {
   }
 
   private async insertMessages(trx: Tx, rows: MessageRow[]): Promise<void> {
+    if (this.hooks.insertMessageRows) {
+      this.hooks.insertMessageRows(rows);
+      return;
+    }
     for (let i = 0; i < rows.length; i += this.hooks.insertChunk) {
       await trx
         .insertInto('messages')
@@ -235,6 +281,12 @@ export class SqlStorage implements Storage {
     return batch.length;
   }
 
+  /**
+   * Applies a batch of routing decisions with a handful of statements, not a few per message: one
+   * UPDATE claims every incoming message of the batch (archived `completed`, guarded by
+   * `queue_name = 'incoming'`, RETURNING the ones this call owns), one multi-row INSERT adds all
+   * copies, and one UPDATE per distinct reason re-labels the skipped and invalid ones.
+   */
   private async applyDecisions(
     trx: Tx,
     batch: MessageRecord[],
@@ -242,24 +294,34 @@ export class SqlStorage implements Storage {
     now: number,
   ): Promise<void> {
     const byId = new Map(batch.map((m) => [m.id, m]));
+    const owned = new Set<string>();
+    const ids = decisions.map((d) => d.id).filter((id) => byId.has(id));
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await trx
+        .updateTable('messages')
+        .set({ queue_name: 'archived', source: 'incoming', state: 'completed', completed_at: now })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('queue_name', '=', 'incoming')
+        .returning('id')
+        .execute();
+      for (const r of rows) owned.add(r.id);
+    }
+
     const copies: MessageRow[] = [];
+    const relabel = new Map<string, { state: 'skipped' | 'invalid'; ids: string[] }>();
+    const mark = (state: 'skipped' | 'invalid', reason: string, id: string) => {
+      const key = `${state}\u0000${reason}`;
+      const entry = relabel.get(key) ?? { state, ids: [] };
+      entry.ids.push(id);
+      relabel.set(key, entry);
+    };
     for (const decision of decisions) {
       const incoming = byId.get(decision.id);
-      if (!incoming) continue;
-      const archived = await trx
-        .updateTable('messages')
-        .set({
-          queue_name: 'archived',
-          source: 'incoming',
-          state: decision.invalid ? 'invalid' : 'completed',
-          reason: decision.invalid ?? null,
-          completed_at: now,
-        })
-        .where('id', '=', incoming.id)
-        .where('queue_name', '=', 'incoming')
-        .executeTakeFirst();
-      if (Number(archived.numUpdatedRows) === 0 || decision.invalid) continue;
-
+      if (!incoming || !owned.has(incoming.id)) continue;
+      if (decision.invalid) {
+        mark('invalid', decision.invalid, incoming.id);
+        continue;
+      }
       let taken = 0;
       let duplicates = 0;
       for (const copy of decision.copies) {
@@ -268,15 +330,21 @@ export class SqlStorage implements Storage {
         if (duplicate) duplicates++;
         else taken++;
       }
-      if (taken === 0) {
+      if (taken === 0)
+        mark('skipped', duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping'), incoming.id);
+    }
+    for (const [key, { state, ids: group }] of relabel) {
+      const reason = key.slice(key.indexOf('\u0000') + 1);
+      for (let i = 0; i < group.length; i += 500) {
         await trx
           .updateTable('messages')
-          .set({ state: 'skipped', reason: duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping') })
-          .where('id', '=', incoming.id)
+          .set({ state, reason })
+          .where('id', 'in', group.slice(i, i + 500))
           .execute();
       }
     }
     await this.insertMessages(trx, copies);
+    if (copies.some((c) => c.queue_name === 'accepted')) await this.notify(trx, 'accepted');
   }
 
   private async takeIdentifierKey(trx: Tx, copy: AcceptedCopy, now: number): Promise<boolean> {
@@ -326,8 +394,14 @@ export class SqlStorage implements Storage {
     queue: QueueName,
     filter: QueueFilter,
     page: Page,
-  ): Promise<{ items: MessageRecord[]; total: number }> {
+  ): Promise<{ items: MessageRecord[]; total: number; capped: boolean }> {
     const q = filterMessages(this.db, storeId, queue, filter);
+    // Counting a million archived rows costs more than the page itself, so the count stops at
+    // COUNT_CAP + 1 rows: exact below the cap, "at least COUNT_CAP" above it.
+    const limited = q
+      .select(sql<number>`1`.as('one'))
+      .limit(COUNT_CAP + 1)
+      .as('limited');
     const [items, count] = await Promise.all([
       q
         .select(MESSAGE_COLUMNS)
@@ -335,9 +409,13 @@ export class SqlStorage implements Storage {
         .limit(page.per_page)
         .offset((page.page - 1) * page.per_page)
         .execute(),
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom(limited)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
     ]);
-    return { items, total: Number(count.n) };
+    const n = Number(count.n);
+    return { items, total: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP };
   }
 
   async queueCounts(storeId: string): Promise<QueueCounts> {
@@ -482,7 +560,7 @@ export class SqlStorage implements Storage {
   // ---- delivery (queries in sql-delivery.ts) -------------------------------------------------
 
   leaseDeliveries: DeliveryStorage['leaseDeliveries'] = (...a) => this.delivery.leaseDeliveries(...a);
-  extendLease: DeliveryStorage['extendLease'] = (...a) => this.delivery.extendLease(...a);
+  renewLeases: DeliveryStorage['renewLeases'] = (...a) => this.delivery.renewLeases(...a);
   settle: DeliveryStorage['settle'] = (...a) => this.delivery.settle(...a);
   sweepLeases: DeliveryStorage['sweepLeases'] = (...a) => this.delivery.sweepLeases(...a);
   attemptsFor: DeliveryStorage['attemptsFor'] = (...a) => this.delivery.attemptsFor(...a);
@@ -496,4 +574,27 @@ export class SqlStorage implements Storage {
   getParameter: DeliveryStorage['getParameter'] = (...a) => this.delivery.getParameter(...a);
   putParameter: DeliveryStorage['putParameter'] = (...a) => this.delivery.putParameter(...a);
   deleteParameter: DeliveryStorage['deleteParameter'] = (...a) => this.delivery.deleteParameter(...a);
+
+  // ---- integrations and schedulers (queries in sql-integrations.ts, sql-schedulers.ts) --------
+
+  listIntegrations: IntegrationStorage['listIntegrations'] = (...a) =>
+    integrations.listIntegrations(this.db, ...a);
+  getIntegration: IntegrationStorage['getIntegration'] = (...a) => integrations.getIntegration(this.db, ...a);
+  createIntegration: IntegrationStorage['createIntegration'] = (...a) =>
+    integrations.createIntegration(this.db, ...a);
+  updateIntegration: IntegrationStorage['updateIntegration'] = (...a) =>
+    integrations.updateIntegration(this.db, ...a);
+  deleteIntegration: IntegrationStorage['deleteIntegration'] = (...a) =>
+    integrations.deleteIntegration(this.db, ...a);
+  setMappingIntegration: IntegrationStorage['setMappingIntegration'] = (...a) =>
+    integrations.setMappingIntegration(this.db, ...a);
+  setIntegrationMappingsEnabled: IntegrationStorage['setIntegrationMappingsEnabled'] = (...a) =>
+    integrations.setIntegrationMappingsEnabled(this.db, ...a);
+  listSchedulers: SchedulerStorage['listSchedulers'] = (...a) => schedulers.listSchedulers(this.db, ...a);
+  getScheduler: SchedulerStorage['getScheduler'] = (...a) => schedulers.getScheduler(this.db, ...a);
+  createScheduler: SchedulerStorage['createScheduler'] = (...a) => schedulers.createScheduler(this.db, ...a);
+  updateScheduler: SchedulerStorage['updateScheduler'] = (...a) => schedulers.updateScheduler(this.db, ...a);
+  deleteScheduler: SchedulerStorage['deleteScheduler'] = (...a) => schedulers.deleteScheduler(this.db, ...a);
+  fireSchedulers: SchedulerStorage['fireSchedulers'] = (...a) =>
+    schedulers.fireSchedulers(this.db, this.hooks.dialect, ...a);
 }

@@ -15,7 +15,7 @@ async function archivedCopy(t: TestHub, parentId: string) {
     async () => {
       const detail = await call(t, 'GET', `messages/${parentId}`);
       const child = detail.body.children?.[0];
-      if (!child || child.queue_name !== 'archived') return undefined;
+      if (child?.queue_name !== 'archived') return undefined;
       return (await call(t, 'GET', `messages/${child.id}`)).body;
     },
     10_000,

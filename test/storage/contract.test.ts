@@ -215,6 +215,27 @@ for (const backend of backends()) {
       assert.equal(other.total, 0);
     });
 
+    test('a listing counts exactly up to 10,000 matches and says when it stopped counting', async () => {
+      const many = Array.from({ length: 10_050 }, () => incoming('acme:many:x'));
+      await Promise.all(many.map((message) => storage.push({ message })));
+      const res = await storage.listQueue(
+        storeId,
+        'incoming',
+        { message: 'acme:many:x' },
+        { page: 1, per_page: 25 },
+      );
+      assert.equal(res.total, 10_000);
+      assert.equal(res.capped, true);
+      assert.equal(res.items.length, 25);
+      const few = await storage.listQueue(
+        storeId,
+        'incoming',
+        { message: 'acme:bulk:new' },
+        { page: 1, per_page: 25 },
+      );
+      assert.equal(few.capped, false);
+    });
+
     test('store schemas: versioned put, get, list, delete', async () => {
       const s1 = await storage.putStoreSchema({
         store_id: storeId,

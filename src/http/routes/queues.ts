@@ -136,8 +136,15 @@ export function queueRoutes(ctx: AppContext) {
         if (!QUEUES.includes(queue)) throw new HubError('QUEUE_NOT_FOUND');
         const query = req.query as Query;
         const page = { page: query.page ?? 1, per_page: query.per_page ?? PER_PAGE_DEFAULT };
-        const { items, total } = await ctx.storage.listQueue(storeOf(req).id, queue, toFilter(query), page);
+        const { items, total, capped } = await ctx.storage.listQueue(
+          storeOf(req).id,
+          queue,
+          toFilter(query),
+          page,
+        );
         setPageHeaders(reply, `/api/stores/${storeOf(req).id}/queues/${queue}`, { ...query, ...page }, total);
+        // beyond the cap the count is a lower bound; say so rather than scan the whole archive
+        if (capped) reply.header('x-total-count-capped', 'true');
         return items.map(queueItem);
       },
     );

@@ -14,12 +14,11 @@ export interface EngineOptions {
   /** Messages leased per statement. */
   batch?: number;
   /**
-   * How long a lease holds before the sweeper may hand the message to another worker. It covers
-   * the default 180 s timeout; a mapping with a longer one extends its lease before sending.
+   * How long a lease holds without a heartbeat. The engine renews its leases every third of this
+   * while it holds them, so only a dead (or frozen) process lets them expire; then the sweeper
+   * hands its messages to another worker. Default 30 s.
    */
   leaseMs?: number;
-  /** Added to a mapping's timeout when a lease must be extended. */
-  leaseMarginMs?: number;
 }
 
 /**
@@ -48,7 +47,9 @@ export class DeliveryEngine {
   private readonly maxInFlight: number;
   private readonly batch: number;
   private readonly leaseMs: number;
-  private readonly leaseMarginMs: number;
+  /** Lease tokens this process holds, with how many of their messages are not settled yet. */
+  private readonly held = new Map<string, number>();
+  private readonly heartbeat: NodeJS.Timeout;
   private idle: (() => void) | undefined;
 
   constructor(
@@ -59,8 +60,9 @@ export class DeliveryEngine {
   ) {
     this.maxInFlight = options.maxInFlight ?? 256;
     this.batch = options.batch ?? 100;
-    this.leaseMs = options.leaseMs ?? 210_000;
-    this.leaseMarginMs = options.leaseMarginMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.leaseMs / 3)));
+    this.heartbeat.unref();
   }
 
   async step(): Promise<number> {
@@ -95,6 +97,7 @@ export class DeliveryEngine {
       await idle;
       clearTimeout(timer);
     }
+    clearInterval(this.heartbeat);
     await this.agent.close();
   }
 
@@ -121,18 +124,26 @@ export class DeliveryEngine {
       this.queued--;
       lane.running++;
       this.inFlight++;
-      void this.deliver(m, mapping).finally(() => {
+      // The lane slot is freed when the HTTP exchange is over; the settlement (a group commit)
+      // finishes on its own, so a slow commit does not hold the endpoint's concurrency idle.
+      let freed = false;
+      const free = () => {
+        if (freed) return;
+        freed = true;
         lane.running--;
-        this.inFlight--;
         if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(key);
         else void this.pump(key);
-        if (this.inFlight === 0) this.idle?.();
         this.wake.capacity();
+      };
+      void this.deliver(m, mapping, free).finally(() => {
+        free();
+        this.inFlight--;
+        if (this.inFlight === 0) this.idle?.();
       });
     }
   }
 
-  private async deliver(m: LeasedMessage, mapping: Mapping | undefined): Promise<void> {
+  private async deliver(m: LeasedMessage, mapping: Mapping | undefined, free: () => void): Promise<void> {
     let settlement: Settlement | undefined;
     try {
       if (!mapping) {
@@ -140,15 +151,14 @@ export class DeliveryEngine {
         return;
       }
       const now = Date.now();
-      const needed = now + mapping.options.timeout_ms + this.leaseMarginMs;
-      if (m.lease_expires_at < needed) {
-        // a long timeout, or a long wait in its lane: the delivery could outlive the lease, so extend it first
-        if (!(await this.storage.extendLease(m.id, m.lease_owner, needed))) return;
-      }
-      const all = await this.storage.listParameters(m.store_id);
-      const params = parametersFor(mapping, all, mapping.integration_id ? integrationName(mapping) : null);
+      const integration = mapping.integration_id ? integrationName(mapping) : null;
+      // most mappings take no parameters: skip the read entirely then
+      const wantsParameters = mapping.parameters ? mapping.parameters.length > 0 : integration !== null;
+      const all = wantsParameters ? await this.storage.listParameters(m.store_id) : [];
+      const params = parametersFor(mapping, all, integration);
       const req = buildServiceRequest(m, mapping, params, now);
       const result = await this.send(req.url, req.headers, req.body, mapping.options.timeout_ms);
+      free();
       if (result.error && this.shutdown.signal.aborted) {
         settlement = released(m);
         return;
@@ -158,6 +168,7 @@ export class DeliveryEngine {
       this.log.error({ err, message_id: m.id }, 'delivery failed unexpectedly; releasing the message');
       settlement = released(m);
     } finally {
+      this.unhold(m.lease_owner);
       if (settlement) {
         try {
           const held = await this.storage.settle(settlement);
@@ -238,7 +249,23 @@ export class DeliveryEngine {
   }
 
   private async release(m: LeasedMessage): Promise<void> {
+    this.unhold(m.lease_owner);
     await this.storage.settle(released(m)).catch(() => {});
+  }
+
+  private unhold(lease: string): void {
+    const left = (this.held.get(lease) ?? 1) - 1;
+    if (left <= 0) this.held.delete(lease);
+    else this.held.set(lease, left);
+  }
+
+  private async renew(): Promise<void> {
+    if (this.held.size === 0) return;
+    try {
+      await this.storage.renewLeases([...this.held.keys()], Date.now() + this.leaseMs);
+    } catch (err) {
+      this.log.warn({ err }, 'renewing leases failed; will try again at the next heartbeat');
+    }
   }
 }
 

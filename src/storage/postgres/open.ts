@@ -1,8 +1,9 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { PgNotifier, WAKE_CHANNEL } from './notifier.js';
 
 // Times and counts are BIGINT; epoch milliseconds fit a JS number exactly, so parse them as numbers.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -17,12 +18,27 @@ export function openPostgres(url: string, options: PostgresOptions = {}): SqlSto
   // An idle client that loses its connection emits 'error' on the pool; without a listener that
   // would crash the process. The pool replaces the client on the next checkout.
   pool.on('error', () => {});
+  // A checked-out client whose connection drops emits 'error' too; the query in flight already
+  // fails with the same error (and the request answers 503), so the event itself is only noise —
+  // but an 'error' event with no listener would end the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return new SqlStorage(kysely, {
     dialect: 'postgres',
     intakeMode: 'lock-in-transaction',
     migrations: POSTGRES_MIGRATIONS,
     insertChunk: 1000,
+    lock: async (trx, name) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+    },
+    notify: async (trx, channel) => {
+      await sql`SELECT pg_notify(${WAKE_CHANNEL}, ${channel})`.execute(trx);
+    },
+    listen: (onWake, onError) => {
+      const notifier = new PgNotifier(url, onWake, onError);
+      notifier.start();
+      return () => notifier.stop();
+    },
     close: async () => {},
   });
 }

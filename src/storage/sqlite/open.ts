@@ -5,6 +5,7 @@ import { Kysely } from 'kysely';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
 import { CachingSqliteDialect } from './dialect.js';
+import { messageInserter } from './fast-insert.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 export type SqliteSync = 'full' | 'normal';
@@ -28,6 +29,7 @@ export function openSqlite(file: string, sync: SqliteSync = 'full'): SqlStorage 
     intakeMode: 'select-then-apply',
     migrations: SQLITE_MIGRATIONS,
     insertChunk: 400,
+    insertMessageRows: messageInserter(db),
     close: async () => {},
   });
 }

@@ -1,0 +1,94 @@
+import { resetSink, sinkStats } from './drain.js';
+import { type Eld, type HubProcess, readEld, resetEld, waitFor } from './hub.js';
+import { PUSH_BODY } from './load.js';
+import { type Child, DIST, startNode, stop } from './processes.js';
+import { percentiles } from './stats.js';
+
+export interface LatencyFigure {
+  offeredRate: number;
+  seconds: number;
+  pushed: number;
+  matched: number;
+  /** Push → receipt by the sink, ms. */
+  p50: number;
+  p99: number;
+  max: number;
+  /** Push → its 201 answer, ms. */
+  pushP50: number;
+  pushP99: number;
+  /** How late the pusher sent a push against its schedule at worst, and its own longest stall, ms. */
+  pusherLagMax: number;
+  pusherEldMax: number;
+  /** The hub's event-loop delay (and GC pauses) over the run. */
+  eld?: Eld;
+}
+
+interface PusherResult {
+  sent: [string, number][];
+  failed: number;
+  push: { p50: number; p99: number; max: number };
+  lagMaxMs: number;
+  eldMaxMs: number;
+  error?: string;
+}
+
+/**
+ * End-to-end latency at a steady offered load, open loop (bench/pusher.ts, its own process on the
+ * load core): pushes go out on a schedule whatever the answers do, each stamped with the monotonic
+ * clock as it is sent. The sink stamps each delivery on arrival with the same clock (CLOCK_MONOTONIC
+ * is shared by every process of the machine); they are matched by `parent_id` = the push's
+ * `message_id`.
+ */
+export async function endToEnd(
+  hub: HubProcess,
+  sink: Child,
+  rate: number,
+  seconds: number,
+  cpu: number,
+): Promise<LatencyFigure> {
+  const pusher = await startNode('pusher', `${DIST}bench/pusher.js`, [], { cpu, ready: /pusher ready/ });
+  try {
+    await resetSink(sink, true);
+    await resetEld(hub.child).catch(() => false);
+    const r = await pusher.ask<PusherResult>(
+      {
+        cmd: 'run',
+        url: `${hub.url}${hub.pushPath}`,
+        headers: { 'content-type': 'application/json', 'x-augury-token': hub.token },
+        body: PUSH_BODY,
+        rate,
+        seconds,
+      },
+      (seconds + 60) * 1000,
+    );
+    if (r.error) throw new Error(`pusher: ${r.error}`);
+    const eld = await readEld(hub.child).catch(() => undefined);
+    const sentAt = new Map(r.sent);
+    await waitFor(
+      `sink receives ${sentAt.size} deliveries`,
+      async () => ((await sinkStats(sink)).count >= sentAt.size ? true : undefined),
+      60_000,
+      20,
+    );
+    const receipts = await sink.ask<[string, number][]>({ cmd: 'receipts' }, 60_000);
+    const e2e: number[] = [];
+    for (const [parent, at] of receipts) {
+      const t0 = sentAt.get(parent);
+      if (t0 !== undefined) e2e.push((at - t0) / 1000);
+    }
+    return {
+      offeredRate: rate,
+      seconds,
+      pushed: sentAt.size,
+      matched: e2e.length,
+      ...percentiles(e2e),
+      pushP50: r.push.p50,
+      pushP99: r.push.p99,
+      pusherLagMax: r.lagMaxMs,
+      pusherEldMax: r.eldMaxMs,
+      ...(eld ? { eld } : {}),
+    };
+  } finally {
+    await stop(pusher);
+  }
+}

@@ -1,0 +1,130 @@
+import { Type } from 'typebox';
+import { discover, ownedMappings, syncMappings } from '../../pipeline/integrations/discovery.js';
+import { applySignup, planSignup } from '../../pipeline/integrations/signup.js';
+import type { App, AppContext } from '../app.js';
+import { HubError, invalid } from '../errors.js';
+import { storeOf } from '../guards.js';
+import { storeSecurity } from '../schemas.js';
+import {
+  IntegrationBody,
+  ItemParams,
+  integrationResponses,
+  loadIntegration,
+  presentIntegration,
+} from './integration-schemas.js';
+
+const SignupBody = Type.Object(
+  {
+    parameters: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'Values by parameter name, bare (api_key) or prefixed (mandrill.api_key)',
+        examples: [{ api_key: 'abc123' }],
+      }),
+    ),
+    enabled: Type.Array(Type.String(), { description: 'Services to sign up for', examples: [['orders']] }),
+  },
+  { 'x-manual-validation': true },
+);
+
+/**
+ * The integration actions of the original hub: refresh, sign-up ("Enable"), and turning all of an
+ * integration's mappings on or off. Registered inside integrationRoutes, whose store guard covers
+ * these routes too. enable_mappings / disable_mappings answer GET, as the original's client called
+ * them, and POST, which is what a state change should be.
+ */
+export function integrationActionRoutes(ctx: AppContext) {
+  return async (app: App) => {
+    const tags = ['integrations'];
+    const changed = (storeId: string) => ctx.onMappingsChanged?.(storeId);
+
+    app.post(
+      '/api/stores/:store_id/integrations/:integration/refresh',
+      {
+        schema: {
+          summary: 'Fetch endpoint.json again',
+          description:
+            'A good descriptor makes the integration ready (mappings follow changed service paths); a bad ' +
+            'one makes it pending and keeps the last good services and every mapping.',
+          tags,
+          security: storeSecurity,
+          params: ItemParams,
+          response: { 200: IntegrationBody, ...integrationResponses },
+        },
+      },
+      async (req) => {
+        const storeId = storeOf(req).id;
+        const existing = await loadIntegration(ctx, storeId, req.params.integration);
+        const now = Date.now();
+        const owned = await ownedMappings(ctx.storage, existing);
+        const descriptor = await discover(existing, existing, owned, now);
+        const updated = await ctx.storage.updateIntegration({ ...existing, ...descriptor, updated_at: now });
+        if (!updated) throw new HubError('INTEGRATION_NOT_FOUND');
+        if (updated.status === 'ready' && (await syncMappings(ctx.storage, updated, owned, now)) > 0) {
+          changed(storeId);
+        }
+        return presentIntegration(updated, await ownedMappings(ctx.storage, updated));
+      },
+    );
+
+    app.post(
+      '/api/stores/:store_id/integrations/:integration/signup',
+      {
+        schema: {
+          summary: 'Sign up for services: one mapping per enabled service, plus the parameters',
+          description:
+            "Mappings are named <integration>.<service> and seeded from the service's recommends; " +
+            'parameters are stored as <integration>.<name>, with their defaults. A required parameter ' +
+            'neither sent nor stored answers 422 at /parameters/<name>. 409 while the integration is pending.',
+          tags,
+          security: storeSecurity,
+          params: ItemParams,
+          body: SignupBody,
+          response: { 200: IntegrationBody, ...integrationResponses },
+        },
+      },
+      async (req) => {
+        const storeId = storeOf(req).id;
+        const integration = await loadIntegration(ctx, storeId, req.params.integration);
+        if (integration.status !== 'ready') throw new HubError('INTEGRATION_PENDING');
+        const [mappings, parameters] = await Promise.all([
+          ctx.storage.listMappings(storeId),
+          ctx.storage.listParameters(storeId),
+        ]);
+        const planned = planSignup(integration, req.body, mappings, parameters);
+        if (!planned.ok) throw invalid(planned.errors);
+        await applySignup(ctx.storage, integration, planned.plan, Date.now());
+        changed(storeId);
+        return presentIntegration(integration, await ownedMappings(ctx.storage, integration));
+      },
+    );
+
+    for (const enabled of [true, false]) {
+      const action = enabled ? 'enable_mappings' : 'disable_mappings';
+      app.route({
+        method: ['GET', 'POST'],
+        url: `/api/stores/:store_id/integrations/:integration/${action}`,
+        schema: {
+          summary: enabled
+            ? "Enable all of the integration's mappings"
+            : "Disable all of the integration's mappings (required ones stay enabled)",
+          tags,
+          security: storeSecurity,
+          params: ItemParams,
+          response: { 200: IntegrationBody, ...integrationResponses },
+        },
+        handler: async (req) => {
+          const storeId = storeOf(req).id;
+          const params = req.params as { integration: string };
+          const integration = await loadIntegration(ctx, storeId, params.integration);
+          if (
+            (await ctx.storage.setIntegrationMappingsEnabled(storeId, integration.id, enabled, Date.now())) >
+            0
+          ) {
+            changed(storeId);
+          }
+          return presentIntegration(integration, await ownedMappings(ctx.storage, integration));
+        },
+      });
+    }
+  };
+}

@@ -1,0 +1,221 @@
+import { FieldErrorList, type FieldErrors } from '../../http/errors.js';
+import { newId } from '../../ids.js';
+import type { Storage } from '../../storage/contract.js';
+import type { DataType, Parameter } from '../../storage/delivery-contract.js';
+import type {
+  Integration,
+  IntegrationService,
+  ServiceParameter,
+} from '../../storage/integration-contract.js';
+import type { Mapping, MappingFields } from '../../storage/mapping-contract.js';
+import { parseMapping } from '../mapping-spec.js';
+import { serviceUrl } from './descriptor.js';
+import { allowedProblem, coerceValue } from './values.js';
+
+/**
+ * Sign-up (`POST …/integrations/{id}/signup`, the original hub's "Enable"): `{parameters: {…},
+ * enabled: [service names]}` creates or updates one mapping per enabled service and stores the
+ * parameters as `<integration>.<name>`. Everything is validated before anything is written.
+ *
+ * Decisions:
+ * - parameter keys may be given bare (`api_key`, as the original's form posted them) or prefixed
+ *   (`mandrill.api_key`); string forms are accepted for typed parameters ("5", "true");
+ * - a parameter the store already has keeps its value unless one is sent: signing up again (to add
+ *   a service) does not need the secrets again, and a poll cursor an endpoint stored survives;
+ * - a parameter neither sent nor stored takes its default; a required one (not `optional`) with no
+ *   default is a 422 naming `/parameters/<name>`;
+ * - a new mapping is seeded from the service's `recommends`; an existing one keeps the store's edits
+ *   to routing (messages, filters, identifiers, options) and gets the integration's URL and token
+ *   and `enabled: true`. A hand-made mapping that already has the name `<integration>.<service>` is
+ *   adopted (it becomes the integration's); one owned by another integration is a 422;
+ * - services not listed in `enabled` are left as they are (sign-up only adds).
+ */
+
+export interface SignupPlan {
+  parameters: { name: string; value: unknown; data_type: DataType; existing: Parameter | undefined }[];
+  mappings: { existing: Mapping | undefined; fields: MappingFields; adopt: boolean }[];
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+const pointerToken = (t: string) => t.replaceAll('~', '~0').replaceAll('/', '~1');
+
+export function planSignup(
+  integration: Integration,
+  body: unknown,
+  mappings: readonly Mapping[],
+  stored: readonly Parameter[],
+): { ok: true; plan: SignupPlan } | { ok: false; errors: FieldErrors } {
+  const errors = new FieldErrorList();
+  const input =
+    isObject(body) && isObject(body.signup) && Object.keys(body).length === 1 ? body.signup : body;
+  if (!isObject(input)) {
+    errors.add('/', 'must be a JSON object: {"parameters": {…}, "enabled": [service names]}');
+    return { ok: false, errors: errors.errors };
+  }
+  for (const key of Object.keys(input)) {
+    if (!['parameters', 'enabled', 'store_id'].includes(key)) {
+      errors.add(`/${pointerToken(key)}`, 'is not a known field');
+    }
+  }
+
+  const services = enabledServices(integration, input.enabled, errors);
+  const given = givenParameters(input.parameters, errors);
+  const declared = new Map<string, ServiceParameter>();
+  for (const s of integration.services)
+    for (const p of s.parameters) if (!declared.has(p.name)) declared.set(p.name, p);
+  const prefix = `${integration.name}.`;
+  const storedByName = new Map(stored.map((p) => [p.name, p]));
+
+  const parameters: SignupPlan['parameters'] = [];
+  const sent = new Set<string>();
+  for (const [key, value] of given) {
+    const bare = key.startsWith(prefix) ? key.slice(prefix.length) : key;
+    const spec = declared.get(bare);
+    const at = `/parameters/${pointerToken(key)}`;
+    if (!spec) {
+      errors.add(at, "is not a parameter of this integration's services");
+      continue;
+    }
+    sent.add(bare);
+    const coerced = coerceValue(value, spec.data_type);
+    if (!coerced.ok) {
+      errors.add(at, coerced.problem);
+      continue;
+    }
+    const notAllowed = allowedProblem(coerced.value, spec.allowed);
+    if (notAllowed) errors.add(at, notAllowed);
+    const name = prefix + bare;
+    parameters.push({
+      name,
+      value: coerced.value,
+      data_type: spec.data_type,
+      existing: storedByName.get(name),
+    });
+  }
+  for (const service of services) {
+    for (const spec of service.parameters) {
+      const name = prefix + spec.name;
+      if (sent.has(spec.name) || storedByName.has(name) || parameters.some((p) => p.name === name)) continue;
+      if (spec.default !== null) {
+        parameters.push({ name, value: spec.default, data_type: spec.data_type, existing: undefined });
+      } else if (!spec.optional) {
+        errors.add(`/parameters/${pointerToken(spec.name)}`, `is required by the service ${service.name}`);
+      }
+    }
+  }
+
+  const planned: SignupPlan['mappings'] = [];
+  services.forEach((service) => {
+    const at = `/enabled/${(input.enabled as unknown[]).indexOf(service.name)}`;
+    const name = prefix + service.name;
+    const url = serviceUrl(integration.url, service.path);
+    const existing = mappings.find((m) => m.name === name);
+    if (existing) {
+      if (existing.integration_id !== null && existing.integration_id !== integration.id) {
+        errors.add(at, `the mapping ${name} belongs to another integration`);
+        return;
+      }
+      const { id, store_id, integration_id, created_at, updated_at, version, ...fields } = existing;
+      planned.push({
+        existing,
+        fields: { ...fields, url, token: integration.token, enabled: true },
+        adopt: existing.integration_id === null,
+      });
+      return;
+    }
+    if (service.recommends.messages.length === 0) {
+      errors.add(at, `the service ${service.name} recommends no messages: create its mapping by hand`);
+      return;
+    }
+    const parsed = parseMapping({ name, url, token: integration.token, ...service.recommends });
+    if (!parsed.ok) {
+      for (const [pointer, reasons] of Object.entries(parsed.errors)) {
+        for (const reason of reasons) errors.add(at, `mapping ${pointer}: ${reason}`);
+      }
+      return;
+    }
+    planned.push({ existing: undefined, fields: parsed.fields, adopt: false });
+  });
+
+  if (!errors.empty) return { ok: false, errors: errors.errors };
+  return { ok: true, plan: { parameters, mappings: planned } };
+}
+
+function enabledServices(
+  integration: Integration,
+  raw: unknown,
+  errors: FieldErrorList,
+): IntegrationService[] {
+  if (raw === undefined || raw === null) {
+    errors.add('/enabled', 'is required: the names of the services to sign up for');
+    return [];
+  }
+  if (!Array.isArray(raw)) {
+    errors.add('/enabled', 'must be an array of service names');
+    return [];
+  }
+  const out: IntegrationService[] = [];
+  raw.forEach((name, i) => {
+    const service = integration.services.find((s) => s.name === name);
+    if (!service) {
+      const names = integration.services.map((s) => s.name).join(', ');
+      errors.add(`/enabled/${i}`, `is not a service of this integration (services: ${names})`);
+    } else if (!out.includes(service)) out.push(service);
+  });
+  return out;
+}
+
+/** `{name: value}`, or the `[{name, value}]` form endpoints use in replies. */
+function givenParameters(raw: unknown, errors: FieldErrorList): [string, unknown][] {
+  if (raw === undefined || raw === null) return [];
+  if (isObject(raw)) return Object.entries(raw).filter(([, v]) => v !== null && v !== undefined);
+  if (Array.isArray(raw)) {
+    const out: [string, unknown][] = [];
+    raw.forEach((p, i) => {
+      if (isObject(p) && typeof p.name === 'string') {
+        if (p.value !== null && p.value !== undefined) out.push([p.name, p.value]);
+      } else errors.add(`/parameters/${i}`, 'must be {"name": …, "value": …}');
+    });
+    return out;
+  }
+  errors.add('/parameters', 'must be an object of parameter names and values');
+  return [];
+}
+
+/** Writes a plan: parameters first (so a delivery never sees a mapping without them), then mappings. */
+export async function applySignup(
+  storage: Storage,
+  integration: Integration,
+  plan: SignupPlan,
+  now: number,
+): Promise<void> {
+  for (const p of plan.parameters) {
+    await storage.putParameter({
+      id: p.existing?.id ?? newId(),
+      store_id: integration.store_id,
+      name: p.name,
+      value: JSON.stringify(p.value),
+      data_type: p.data_type,
+      created_at: p.existing?.created_at ?? now,
+      updated_at: now,
+    });
+  }
+  for (const m of plan.mappings) {
+    if (m.existing) {
+      if (m.adopt)
+        await storage.setMappingIntegration(integration.store_id, m.existing.id, integration.id, now);
+      await storage.updateMapping(integration.store_id, m.existing.id, m.fields, now);
+    } else {
+      await storage.createMapping({
+        ...m.fields,
+        id: newId(),
+        store_id: integration.store_id,
+        integration_id: integration.id,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      });
+    }
+  }
+}

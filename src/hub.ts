@@ -111,8 +111,8 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
  * JSON log lines on stdout. Request logs carry Fastify's request id; secrets are redacted wherever
  * a line would include them (Fastify's request serializer logs no headers, this is a second guard).
  */
-export function createLogger(level: HubConfig['logLevel']): Logger {
-  return pino({
+export function createLogger(level: HubConfig['logLevel'], destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'switchyard' },
     redact: {
@@ -126,7 +126,8 @@ export function createLogger(level: HubConfig['logLevel']): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** On first start with an empty database, create the "Default Store" so the seed's curl works at once. */

@@ -1,21 +1,20 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { newId } from '../ids.js';
-import type { MessageRecord, NewIncoming, Page, QueueFilter } from './contract.js';
+import type { NewIncoming, Page } from './contract.js';
 import type {
   AttemptRecord,
   LeasedMessage,
   NotificationFilter,
   NotificationRecord,
-  Parameter,
   Settlement,
 } from './delivery-contract.js';
 import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
-import { filterMessages, incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
+import { incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
 
 type Tx = Transaction<DB>;
-const RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
+const _RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
 
 /**
  * Delivery queries, shared by both dialects except the lease, which is one statement each:
@@ -265,145 +264,4 @@ export class SqlDelivery {
     ]);
     return { items, total: Number(count.n) };
   }
-
-  async retryMessage(
-    storeId: string,
-    id: string,
-    now: number,
-    payload?: string,
-  ): Promise<MessageRecord | undefined> {
-    const res = await this.db.transaction().execute(async (trx) => {
-      const r = await trx
-        .updateTable('messages')
-        .set({ state: 'pending', attempt_at: now, ...(payload !== undefined ? { payload } : {}) })
-        .where('store_id', '=', storeId)
-        .where('id', '=', id)
-        .where('queue_name', '=', 'accepted')
-        .where('state', 'in', payload !== undefined ? ['parked'] : [...RETRYABLE])
-        .executeTakeFirst();
-      if (Number(r.numUpdatedRows) > 0) await this.notify(trx, 'accepted');
-      return r;
-    });
-    if (Number(res.numUpdatedRows) === 0) return undefined;
-    return this.message(storeId, id);
-  }
-
-  async archiveMessage(storeId: string, id: string, now: number): Promise<MessageRecord | undefined> {
-    const done = await this.db.transaction().execute(async (trx) => {
-      const res = await trx
-        .updateTable('messages')
-        .set(archivedByHand(now))
-        .where('store_id', '=', storeId)
-        .where('id', '=', id)
-        .where('queue_name', '=', 'accepted')
-        .where('state', 'in', [...RETRYABLE])
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return false;
-      // archived without being delivered: its identifier key no longer stands for a delivery
-      await trx.deleteFrom('identifier_keys').where('message_id', '=', id).execute();
-      return true;
-    });
-    return done ? this.message(storeId, id) : undefined;
-  }
-
-  async retryMatching(storeId: string, filter: QueueFilter, now: number): Promise<number> {
-    const ids = filterMessages(this.db, storeId, 'accepted', filter)
-      .select('id')
-      .where('state', 'in', [...RETRYABLE]);
-    return this.db.transaction().execute(async (trx) => {
-      const res = await trx
-        .updateTable('messages')
-        .set({ state: 'pending', attempt_at: now })
-        .where('id', 'in', ids)
-        .where('state', 'in', [...RETRYABLE])
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) > 0) await this.notify(trx, 'accepted');
-      return Number(res.numUpdatedRows);
-    });
-  }
-
-  async archiveMatching(storeId: string, filter: QueueFilter, now: number): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
-      const rows = await filterMessages(trx, storeId, 'accepted', filter)
-        .select('id')
-        .where('state', 'in', [...RETRYABLE])
-        .execute();
-      const ids = rows.map((r) => r.id);
-      let n = 0;
-      for (let i = 0; i < ids.length; i += 500) {
-        const chunk = ids.slice(i, i + 500);
-        const res = await trx
-          .updateTable('messages')
-          .set(archivedByHand(now))
-          .where('id', 'in', chunk)
-          .where('state', 'in', [...RETRYABLE])
-          .executeTakeFirst();
-        n += Number(res.numUpdatedRows);
-        await trx.deleteFrom('identifier_keys').where('message_id', 'in', chunk).execute();
-      }
-      return n;
-    });
-  }
-
-  async listParameters(storeId: string): Promise<Parameter[]> {
-    return this.db
-      .selectFrom('parameters')
-      .selectAll()
-      .where('store_id', '=', storeId)
-      .orderBy('name')
-      .execute();
-  }
-
-  async getParameter(storeId: string, idOrName: string): Promise<Parameter | undefined> {
-    return this.db
-      .selectFrom('parameters')
-      .selectAll()
-      .where('store_id', '=', storeId)
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-      .executeTakeFirst();
-  }
-
-  async putParameter(p: Parameter): Promise<Parameter> {
-    await this.db
-      .insertInto('parameters')
-      .values(p)
-      .onConflict((oc) =>
-        oc
-          .columns(['store_id', 'name'])
-          .doUpdateSet({ value: p.value, data_type: p.data_type, updated_at: p.updated_at }),
-      )
-      .execute();
-    return (await this.getParameter(p.store_id, p.name))!;
-  }
-
-  async deleteParameter(storeId: string, idOrName: string): Promise<boolean> {
-    const res = await this.db
-      .deleteFrom('parameters')
-      .where('store_id', '=', storeId)
-      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
-      .executeTakeFirst();
-    return Number(res.numDeletedRows) > 0;
-  }
-
-  private message(storeId: string, id: string) {
-    return this.db
-      .selectFrom('messages')
-      .select(MESSAGE_COLUMNS)
-      .where('store_id', '=', storeId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-  }
-}
-
-function archivedByHand(now: number) {
-  return {
-    queue_name: 'archived' as const,
-    source: 'accepted' as const,
-    state: 'never_processed' as const,
-    reason: 'archived by hand',
-    completed_at: now,
-    lease_owner: null,
-    lease_expires_at: null,
-    locked_at: null,
-  };
 }

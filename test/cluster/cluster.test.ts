@@ -150,6 +150,34 @@ describe('cluster: processes sharing one PostgreSQL database', { skip: !url }, (
     }
   });
 
+  test('a 1-second scheduler fires about once a second in total across two processes', async () => {
+    const a = await start();
+    await start();
+    const created = await api(a.url, token, 'POST', `/api/stores/${storeId}/schedulers`, {
+      name: 'cluster.tick',
+      key: 'acme:cluster:tick',
+      interval: 1,
+      payload: {},
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const since = Date.now();
+    await new Promise((r) => setTimeout(r, 6_200));
+    const ticks = await api(
+      a.url,
+      token,
+      'GET',
+      `/api/stores/${storeId}/queues/archived?state=skipped&message=acme:cluster:tick&per_page=100`,
+    );
+    const seconds = (Date.now() - since) / 1000;
+    // two processes polling the same scheduler: one tick per second in total, not one each
+    assert.ok(
+      ticks.body.length >= seconds - 2 && ticks.body.length <= seconds + 1,
+      `${ticks.body.length} ticks in ${seconds} s`,
+    );
+    const ids = new Set(ticks.body.map((m: { id: string }) => m.id));
+    assert.equal(ids.size, ticks.body.length);
+  });
+
   test('an api-role and a worker-role process split the work', async () => {
     const endpoint = await TestEndpoint.start();
     try {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Storage } from '../../storage/contract.js';
 import type { LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';
-import { RESULT_BYTES, settle, type TryResult } from './outcome.js';
+import { post } from './http.js';
+import { settle } from './outcome.js';
 import { buildServiceRequest, parametersFor } from './request.js';
 
 export interface EngineOptions {
@@ -157,7 +158,7 @@ export class DeliveryEngine {
       const all = wantsParameters ? await this.storage.listParameters(m.store_id) : [];
       const params = parametersFor(mapping, all, integration);
       const req = buildServiceRequest(m, mapping, params, now);
-      const result = await this.send(req.url, req.headers, req.body, mapping.options.timeout_ms);
+      const result = await post(this.agent, req, mapping.options.timeout_ms, this.shutdown.signal);
       free();
       if (result.error && this.shutdown.signal.aborted) {
         settlement = released(m);
@@ -186,48 +187,6 @@ export class DeliveryEngine {
           );
         }
       }
-    }
-  }
-
-  private async send(
-    url: string,
-    headers: Record<string, string>,
-    body: string,
-    timeoutMs: number,
-  ): Promise<TryResult> {
-    const startedAt = Date.now();
-    const t0 = performance.now();
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher: this.agent,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(timeoutMs)]),
-      });
-      const text = await readLimited(res.body, RESULT_BYTES + 1);
-      const header = (name: string) => {
-        const v = res.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      };
-      return {
-        url,
-        startedAt,
-        durationMs: performance.now() - t0,
-        status: res.statusCode,
-        contentType: header('content-type'),
-        retryAfter: header('retry-after'),
-        body: text,
-      };
-    } catch (err) {
-      const e = err as Error & { code?: string };
-      const reason =
-        e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
-          ? `timed out after ${timeoutMs} ms`
-          : `${e.code ?? e.name}: ${e.message}`;
-      return { url, startedAt, durationMs: performance.now() - t0, error: reason };
     }
   }
 
@@ -296,21 +255,4 @@ function parked(m: LeasedMessage, reason: string): Settlement {
     notifications: [],
     parameters: [],
   };
-}
-
-async function readLimited(
-  body: AsyncIterable<Buffer> & { destroy(): unknown },
-  max: number,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= max) {
-      body.destroy();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,222 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AcceptedCopy, IntakeDecision, MessageRecord, PushOutcome, PushRequest } from './contract.js';
+import { GroupCommitter } from './group-commit.js';
+import type { WakeChannel } from './postgres/notifier.js';
+import type { DB } from './schema.js';
+import { claimQuery, copyRow, incomingRow } from './sql-messages.js';
+import type { DialectHooks } from './sql-storage.js';
+
+type Tx = Transaction<DB>;
+type MessageRow = DB['messages'];
+
+/**
+ * The write side of the two first stages: pushes into the incoming queue (group-committed, with
+ * idempotency keys) and intake's atomic application of routing decisions.
+ */
+export class SqlIngest {
+  private readonly pushes: GroupCommitter<PushRequest, PushOutcome>;
+  /** (store, type) pairs already recorded in message_types_seen by this process. */
+  private readonly seenTypes = new Set<string>();
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly hooks: DialectHooks,
+    private readonly notify: (trx: Tx, channel: WakeChannel) => Promise<void>,
+  ) {
+    this.pushes = new GroupCommitter((batch) => this.commitPushes(batch));
+  }
+
+  drain(): Promise<void> {
+    return this.pushes.drain();
+  }
+
+  push(request: PushRequest): Promise<PushOutcome> {
+    return this.pushes.submit(request);
+  }
+
+  private async commitPushes(batch: PushRequest[]): Promise<PushOutcome[]> {
+    const newTypes = new Set<string>();
+    const outcomes = await this.db.transaction().execute(async (trx) => {
+      const outcomes: PushOutcome[] = [];
+      const rows: MessageRow[] = [];
+      for (const req of batch) {
+        if (req.idempotency && !(await this.claimIdempotencyKey(trx, req))) {
+          const prior = await trx
+            .selectFrom('idempotency_keys')
+            .select('response')
+            .where('store_id', '=', req.message.store_id)
+            .where('key', '=', req.idempotency.key)
+            .executeTakeFirstOrThrow();
+          outcomes.push({ kind: 'replayed', response: prior.response });
+          continue;
+        }
+        rows.push(incomingRow(req.message));
+        outcomes.push({ kind: 'created' });
+        const seenKey = `${req.message.store_id}\u0000${req.message.message}`;
+        if (!this.seenTypes.has(seenKey)) newTypes.add(seenKey);
+      }
+      await this.insertMessages(trx, rows);
+      if (rows.length > 0) await this.notify(trx, 'incoming');
+      if (newTypes.size > 0) {
+        const values = [...newTypes].map((k) => {
+          const [store_id, message] = k.split('\u0000') as [string, string];
+          return { store_id, message };
+        });
+        await trx
+          .insertInto('message_types_seen')
+          .values(values)
+          .onConflict((oc) => oc.columns(['store_id', 'message']).doNothing())
+          .execute();
+      }
+      return outcomes;
+    });
+    for (const k of newTypes) this.seenTypes.add(k);
+    return outcomes;
+  }
+
+  /** True when this request now owns the key; false when an unexpired earlier request holds it. */
+  private async claimIdempotencyKey(trx: Tx, req: PushRequest): Promise<boolean> {
+    const idem = req.idempotency!;
+    await trx
+      .deleteFrom('idempotency_keys')
+      .where('store_id', '=', req.message.store_id)
+      .where('key', '=', idem.key)
+      .where('created_at', '<', idem.expires_before)
+      .execute();
+    const res = await trx
+      .insertInto('idempotency_keys')
+      .values({
+        store_id: req.message.store_id,
+        key: idem.key,
+        message_id: req.message.id,
+        response: idem.response,
+        created_at: req.message.created_at,
+      })
+      .onConflict((oc) => oc.columns(['store_id', 'key']).doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+
+  private async insertMessages(trx: Tx, rows: MessageRow[]): Promise<void> {
+    if (this.hooks.insertMessageRows) {
+      this.hooks.insertMessageRows(rows);
+      return;
+    }
+    for (let i = 0; i < rows.length; i += this.hooks.insertChunk) {
+      await trx
+        .insertInto('messages')
+        .values(rows.slice(i, i + this.hooks.insertChunk))
+        .execute();
+    }
+  }
+
+  // ---- intake --------------------------------------------------------------------------------
+
+  async intake(
+    limit: number,
+    decide: (batch: MessageRecord[]) => IntakeDecision[] | Promise<IntakeDecision[]>,
+    now: number,
+  ): Promise<number> {
+    if (this.hooks.intakeMode === 'lock-in-transaction') {
+      return this.db.transaction().execute(async (trx) => {
+        const batch = await claimQuery(trx, limit).forUpdate().skipLocked().execute();
+        if (batch.length === 0) return 0;
+        const decisions = await decide(batch);
+        await this.applyDecisions(trx, batch, decisions, now);
+        return batch.length;
+      });
+    }
+    const batch = await claimQuery(this.db, limit).execute();
+    if (batch.length === 0) return 0;
+    const decisions = await decide(batch);
+    await this.db.transaction().execute((trx) => this.applyDecisions(trx, batch, decisions, now));
+    return batch.length;
+  }
+
+  /**
+   * Applies a batch of routing decisions with a handful of statements, not a few per message: one
+   * UPDATE claims every incoming message of the batch (archived `completed`, guarded by
+   * `queue_name = 'incoming'`, RETURNING the ones this call owns), one multi-row INSERT adds all
+   * copies, and one UPDATE per distinct reason re-labels the skipped and invalid ones.
+   */
+  private async applyDecisions(
+    trx: Tx,
+    batch: MessageRecord[],
+    decisions: IntakeDecision[],
+    now: number,
+  ): Promise<void> {
+    const byId = new Map(batch.map((m) => [m.id, m]));
+    const owned = new Set<string>();
+    const ids = decisions.map((d) => d.id).filter((id) => byId.has(id));
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows = await trx
+        .updateTable('messages')
+        .set({ queue_name: 'archived', source: 'incoming', state: 'completed', completed_at: now })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('queue_name', '=', 'incoming')
+        .returning('id')
+        .execute();
+      for (const r of rows) owned.add(r.id);
+    }
+
+    const copies: MessageRow[] = [];
+    const relabel = new Map<string, { state: 'skipped' | 'invalid'; ids: string[] }>();
+    const mark = (state: 'skipped' | 'invalid', reason: string, id: string) => {
+      const key = `${state}\u0000${reason}`;
+      const entry = relabel.get(key) ?? { state, ids: [] };
+      entry.ids.push(id);
+      relabel.set(key, entry);
+    };
+    for (const decision of decisions) {
+      const incoming = byId.get(decision.id);
+      if (!incoming || !owned.has(incoming.id)) continue;
+      if (decision.invalid) {
+        mark('invalid', decision.invalid, incoming.id);
+        continue;
+      }
+      let taken = 0;
+      let duplicates = 0;
+      for (const copy of decision.copies) {
+        const duplicate = copy.dedup ? !(await this.takeIdentifierKey(trx, copy, now)) : false;
+        copies.push(copyRow(incoming, copy, now, duplicate));
+        if (duplicate) duplicates++;
+        else taken++;
+      }
+      if (taken === 0)
+        mark('skipped', duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping'), incoming.id);
+    }
+    for (const [key, { state, ids: group }] of relabel) {
+      const reason = key.slice(key.indexOf('\u0000') + 1);
+      for (let i = 0; i < group.length; i += 500) {
+        await trx
+          .updateTable('messages')
+          .set({ state, reason })
+          .where('id', 'in', group.slice(i, i + 500))
+          .execute();
+      }
+    }
+    await this.insertMessages(trx, copies);
+    if (copies.some((c) => c.queue_name === 'accepted')) await this.notify(trx, 'accepted');
+  }
+
+  private async takeIdentifierKey(trx: Tx, copy: AcceptedCopy, now: number): Promise<boolean> {
+    const dedup = copy.dedup!;
+    await trx
+      .deleteFrom('identifier_keys')
+      .where('mapping_id', '=', copy.mapping_id)
+      .where('key', '=', dedup.key)
+      .where('expires_at', '<=', now)
+      .execute();
+    const res = await trx
+      .insertInto('identifier_keys')
+      .values({
+        mapping_id: copy.mapping_id,
+        key: dedup.key,
+        message_id: copy.id,
+        expires_at: dedup.expires_at,
+      })
+      .onConflict((oc) => oc.columns(['mapping_id', 'key']).doNothing())
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0;
+  }
+}

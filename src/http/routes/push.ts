@@ -76,14 +76,16 @@ export function pushRoutes(ctx: AppContext) {
 
         const id = newId();
         const now = Date.now();
-        const response = echo(req.body as Record<string, unknown>, id);
+        const payloadText = JSON.stringify(payload);
+        const extraText = extra ? JSON.stringify(extra) : null;
+        const response = echo(message, payloadText, extraText, id);
         const outcome = await ctx.storage.push({
           message: {
             id,
             store_id: store.id,
             message,
-            payload: JSON.stringify(payload),
-            extra: extra ? JSON.stringify(extra) : null,
+            payload: payloadText,
+            extra: extraText,
             origin: 'push',
             parent_id: null,
             depth: 0,
@@ -111,6 +113,11 @@ export function pushRoutes(ctx: AppContext) {
 }
 
 /** The submitted object plus `message_id` (replacing any id the sender put there). */
-function echo(body: Record<string, unknown>, id: string): string {
-  return JSON.stringify({ ...body, message_id: id });
+/**
+ * Everything the sender submitted plus `message_id`, assembled from the texts already made for
+ * storage: the payload, usually most of the body, is serialised once, not twice.
+ */
+function echo(message: string, payloadText: string, extraText: string | null, id: string): string {
+  const extras = extraText && extraText !== '{}' ? `,${extraText.slice(1, -1)}` : '';
+  return `{"message":${JSON.stringify(message)},"payload":${payloadText}${extras},"message_id":"${id}"}`;
 }

@@ -134,7 +134,10 @@ export class DeliveryEngine {
         lane.running--;
         if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(key);
         else void this.pump(key);
-        this.wake.capacity();
+        // Lease again only once this lane has room to spare. Waking per finished delivery would run
+        // the lease statement for a handful of rows each time, and while a lane is saturated the
+        // statement has to skip its whole backlog to find other mappings' messages.
+        if (lane.queue.length === 0) this.wake.capacity();
       };
       void this.deliver(m, mapping, free).finally(() => {
         free();

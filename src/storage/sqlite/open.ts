@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
+import { startCheckpointer } from './checkpointer.js';
 import { CachingSqliteDialect } from './dialect.js';
 import { messageInserter } from './fast-insert.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -23,6 +24,9 @@ export function openSqlite(file: string, sync: SqliteSync = 'full'): SqlStorage 
   db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // checkpoints run in a worker thread (checkpointer.ts); this threshold is only the safety net
+  db.pragma('wal_autocheckpoint = 20000');
+  const stopCheckpointer = startCheckpointer(file);
   const kysely = new Kysely<DB>({ dialect: new CachingSqliteDialect(db) });
   return new SqlStorage(kysely, {
     dialect: 'sqlite',
@@ -30,6 +34,6 @@ export function openSqlite(file: string, sync: SqliteSync = 'full'): SqlStorage 
     migrations: SQLITE_MIGRATIONS,
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
-    close: async () => {},
+    close: stopCheckpointer,
   });
 }

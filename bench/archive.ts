@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { MESSAGE_ROW_COLUMNS } from '../src/storage/sql-messages.js';
 import { round } from './processes.js';
 
 /**
@@ -142,33 +143,7 @@ export function seedArchive(file: string, storeId: string, rows: number): SeedFi
   }
 }
 
-const ROW_COLUMNS = [
-  'id',
-  'store_id',
-  'message',
-  'payload',
-  'extra',
-  'queue_name',
-  'state',
-  'source',
-  'origin',
-  'parent_id',
-  'mapping_id',
-  'consumer',
-  'depth',
-  'attempts',
-  'created_at',
-  'attempt_at',
-  'completed_at',
-  'locked_at',
-  'lease_owner',
-  'lease_expires_at',
-  'ordering_key',
-  'last_error',
-  'reason',
-  'result',
-  'update_url',
-] as const;
+const ROW_COLUMNS = MESSAGE_ROW_COLUMNS;
 
 type Row = Record<(typeof ROW_COLUMNS)[number], string | number | null>;
 

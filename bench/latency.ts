@@ -1,7 +1,7 @@
 import { resetSink, sinkStats } from './drain.js';
 import { type Eld, type HubProcess, readEld, resetEld, waitFor } from './hub.js';
 import { PUSH_BODY } from './load.js';
-import { type Child, DIST, startNode, stop } from './processes.js';
+import { type Child, DIST, foreignLoad, startNode, stop } from './processes.js';
 import { percentiles } from './stats.js';
 
 export interface LatencyFigure {
@@ -19,6 +19,8 @@ export interface LatencyFigure {
   /** How late the pusher sent a push against its schedule at worst, and its own longest stall, ms. */
   pusherLagMax: number;
   pusherEldMax: number;
+  /** CPU used meanwhile by processes other than the hub, the sink, the pusher and the harness. */
+  otherCores: number;
   /** The hub's event-loop delay (and GC pauses) over the run. */
   eld?: Eld;
 }
@@ -75,7 +77,9 @@ export async function endToEnd(
     );
     await resetSink(sink, true);
     await resetEld(hub.child).catch(() => false);
+    const others = foreignLoad([hub.child.pid, sink.pid, pusher.pid]);
     const r = await run(seconds);
+    const otherCores = others();
     const eld = await readEld(hub.child).catch(() => undefined);
     const sentAt = new Map(r.sent);
     await waitFor(
@@ -100,6 +104,7 @@ export async function endToEnd(
       pushP99: r.push.p99,
       pusherLagMax: r.lagMaxMs,
       pusherEldMax: r.eldMaxMs,
+      otherCores,
       ...(eld ? { eld } : {}),
     };
   } finally {

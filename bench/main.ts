@@ -209,7 +209,9 @@ if (hubs.sqlite) {
   try {
     const l = await endToEnd(hubs.sqlite, sink, plan.latency.rate, plan.latency.seconds, LOAD_CPU);
     (results.hubs.sqlite ??= {}).latency = l;
-    indent(`p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; hub event-loop delay p99 ${l.eld?.p99} ms`);
+    indent(
+      `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; hub ELD p99 ${l.eld?.p99} ms; others ${l.otherCores}`,
+    );
   } catch (err) {
     fail('latency', err);
   }

@@ -49,7 +49,7 @@ export function planFor(
     latency: { rate: 500, seconds: quick ? 3 : 10 },
     listing: { seconds: quick ? 2 : 5, connections: 1 },
     archiveRows: quick ? 100_000 : 1_000_000,
-    routing: quick ? { messages: 5000, runs: 1 } : { messages: 20_000, runs: 2 },
+    routing: quick ? { messages: 5000, runs: 2 } : { messages: 20_000, runs: 2 },
     ...switches,
     timeoutMs,
     budgetSeconds: quick ? 240 : 900,

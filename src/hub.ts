@@ -40,7 +40,13 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   const runsWorkers = config.role !== 'api';
   let closing = false;
 
-  const mappingRouter = new MappingRouter(storage, { log: log.child({ component: 'router' }) });
+  // With several processes (PostgreSQL) a mapping may change through another one: check the store's
+  // mapping-set version on every intake batch (one primary-key read), so a push made after a
+  // mapping change is always routed with it. SQLite is one process: invalidation alone suffices.
+  const mappingRouter = new MappingRouter(storage, {
+    log: log.child({ component: 'router' }),
+    recheckMs: storage.dialect === 'postgres' ? 0 : 2000,
+  });
   const validator = new MessageValidator(storage);
   const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, {
     ...options.workers,

@@ -99,8 +99,8 @@ export interface MappingRouterOptions {
  *
  * Freshness: a change made through this process's API calls `invalidate(store)`, and the next
  * batch reloads. Changes made by another process (PostgreSQL mode) are noticed by reading the
- * store's mapping-set version at most every `recheckMs` (2 s): one primary-key read, and the set
- * is reloaded and recompiled only when the version moved.
+ * store's mapping-set version once `recheckMs` has passed (the hub sets 0 on PostgreSQL: every
+ * batch): one primary-key read, and the set is reloaded and recompiled only when the version moved.
  *
  * Races: the version is read BEFORE the mappings, so a load can only be newer than its version
  * (the next check reloads, harmlessly), never older. An invalidate that arrives while a load is in

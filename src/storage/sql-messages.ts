@@ -7,7 +7,8 @@ import type { DB } from './schema.js';
 type Db = Kysely<DB> | Transaction<DB>;
 type MessageRow = DB['messages'];
 
-export const MESSAGE_COLUMNS = [
+/** Every column of the messages table, in table order (for inserts of whole rows). */
+export const MESSAGE_ROW_COLUMNS = [
   'id',
   'store_id',
   'message',
@@ -26,10 +27,26 @@ export const MESSAGE_COLUMNS = [
   'attempt_at',
   'completed_at',
   'locked_at',
+  'lease_owner',
+  'lease_expires_at',
+  'ordering_key',
   'last_error',
   'reason',
   'result',
-] as const;
+  'update_url',
+] as const satisfies readonly (keyof MessageRow)[];
+
+const INTERNAL = new Set<string>(['lease_owner', 'lease_expires_at', 'ordering_key', 'update_url']);
+
+/** The columns of a MessageRecord: everything but the worker-internal lease and routing fields. */
+export const MESSAGE_COLUMNS = MESSAGE_ROW_COLUMNS.filter(
+  (
+    c,
+  ): c is Exclude<
+    (typeof MESSAGE_ROW_COLUMNS)[number],
+    'lease_owner' | 'lease_expires_at' | 'ordering_key' | 'update_url'
+  > => !INTERNAL.has(c),
+);
 
 /** The rows of one queue of one store that match a listing filter (no ordering, no paging). */
 export function filterMessages(db: Db, storeId: string, queue: QueueName, filter: QueueFilter) {

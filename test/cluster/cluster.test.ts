@@ -188,12 +188,13 @@ describe('cluster: processes sharing one PostgreSQL database', { skip: !url }, (
       });
       assert.equal(onWorker.statusCode, 404, 'a worker serves health checks only');
       await onWorker.body.dump();
-      await api(api1.url, token, 'POST', `/api/stores/${storeId}/mappings`, {
+      const mapping = await api(api1.url, token, 'POST', `/api/stores/${storeId}/mappings`, {
         name: 'roles.sink',
         url: `${endpoint.url}/roles`,
         token: 'x',
         messages: ['acme:roles:x'],
       });
+      assert.equal(mapping.status, 201, JSON.stringify(mapping.body));
       const pushed = await api(api1.url, token, 'POST', `/api/stores/${storeId}/messages`, {
         message: 'acme:roles:x',
         payload: {},

@@ -47,12 +47,13 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `switchyard serve` and waits for its banner; the banner holds the URL (and the default store). */
-export async function serve(
+/** Spawns the CLI and waits until it prints "listening on <url>" (30 s at most). */
+async function listening(
   args: string[],
-  env: Record<string, string | undefined> = {},
+  env: Record<string, string | undefined>,
+  what: string,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...CLI, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
+  const child = spawn(process.execPath, [...CLI, ...args], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -66,41 +67,25 @@ export async function serve(
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
+  const pattern = /listening on (http:\/\/\S+)/;
+  while (!pattern.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`server did not start:\n${out}`);
+      throw new Error(`${what} did not start:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
-  return { child, url, output: () => out, exited };
+  return { child, url: pattern.exec(out)![1]!, output: () => out, exited };
+}
+
+/** Starts `switchyard serve` and waits for its banner; the banner holds the URL (and the default store). */
+export function serve(args: string[], env: Record<string, string | undefined> = {}): Promise<ServerProcess> {
+  return listening(['serve', '--port', '0', '--log-level', 'warn', ...args], env, 'server');
 }
 
 /** Starts `switchyard endpoint echo` on a free port and waits until it listens. */
-export async function echoEndpoint(): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...CLI, 'endpoint', 'echo', '--port', '0'], {
-    cwd: ROOT,
-    env: childEnv({}),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`echo endpoint did not start:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return { child, url: /listening on (http:\/\/\S+)/.exec(out)![1]!, output: () => out, exited };
+export function echoEndpoint(): Promise<ServerProcess> {
+  return listening(['endpoint', 'echo', '--port', '0'], {}, 'echo endpoint');
 }
 
 export function bannerCredentials(output: string): { storeId: string; token: string } {

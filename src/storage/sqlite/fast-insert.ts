@@ -1,35 +1,10 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { DB } from '../schema.js';
+import { MESSAGE_ROW_COLUMNS } from '../sql-messages.js';
 
 type MessageRow = DB['messages'];
 
-const COLUMNS: readonly (keyof MessageRow)[] = [
-  'id',
-  'store_id',
-  'message',
-  'payload',
-  'extra',
-  'queue_name',
-  'state',
-  'source',
-  'origin',
-  'parent_id',
-  'mapping_id',
-  'consumer',
-  'depth',
-  'attempts',
-  'created_at',
-  'attempt_at',
-  'completed_at',
-  'locked_at',
-  'lease_owner',
-  'lease_expires_at',
-  'ordering_key',
-  'last_error',
-  'reason',
-  'result',
-  'update_url',
-];
+const COLUMNS = MESSAGE_ROW_COLUMNS;
 
 /**
  * The hottest write of the hub (every push, every accepted copy) as one prepared statement run once

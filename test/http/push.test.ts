@@ -188,3 +188,44 @@ for (const backend of backends()) {
     });
   });
 }
+
+describe('store schemas over HTTP', () => {
+  test('a schema over the size or depth limit, or not a valid schema, answers 422 and is not stored', async () => {
+    const t = await testHub('sqlite');
+    try {
+      const put = (type: string, body: unknown) =>
+        t.hub.app.inject({
+          method: 'PUT',
+          url: `/api/stores/${t.storeId}/message_types/${type}`,
+          headers: { 'x-augury-token': t.token, 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        });
+      let deep: Record<string, unknown> = { type: 'object' };
+      for (let i = 0; i < 40; i++) deep = { type: 'object', properties: { a: deep } };
+      const tooDeep = await put('acme:deep:x', { schema: deep });
+      assert.equal(tooDeep.statusCode, 422);
+      const big = { type: 'object', description: 'x'.repeat(70 * 1024) };
+      assert.equal((await put('acme:big:x', { schema: big })).statusCode, 422);
+      const wrong = await put('acme:wrong:x', { schema: { type: 'no-such-type' } });
+      assert.equal(wrong.statusCode, 422);
+      assert.ok(Object.keys(wrong.json().errors).every((k) => k.startsWith('/schema')));
+      assert.equal((await put('Bad Type', { schema: { type: 'object' } })).statusCode, 422);
+      const listed = await t.get('message_types');
+      assert.deepEqual(listed.body, []);
+      const ok = await put('acme:fine:x', { type: 'object', required: ['n'] });
+      assert.equal(ok.statusCode, 200);
+      assert.equal(ok.json().version, 1);
+      assert.equal((await put('acme:fine:x', { type: 'object' })).json().version, 2);
+      assert.equal((await t.get('message_types/acme:fine:x')).status, 200);
+      const del = await t.hub.app.inject({
+        method: 'DELETE',
+        url: `/api/stores/${t.storeId}/message_types/acme:fine:x`,
+        headers: { 'x-augury-token': t.token },
+      });
+      assert.equal(del.statusCode, 204);
+      assert.equal((await t.get('message_types/acme:fine:x')).status, 404);
+    } finally {
+      await t.close();
+    }
+  });
+});

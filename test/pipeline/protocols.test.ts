@@ -183,3 +183,31 @@ for (const backend of backends()) {
     });
   });
 }
+
+describe('leases outlive slow deliveries', () => {
+  test('a delivery slower than the lease is not handed to another worker: the heartbeat renews it', async () => {
+    const t = await testHub('sqlite', { config: { leaseSeconds: 1 } });
+    const endpoint = await TestEndpoint.start(() => ({ delayMs: 3000, body: {} }));
+    try {
+      await createMapping(t, {
+        url: `${endpoint.url}/slow`,
+        messages: ['acme:slow:lease'],
+        options: { timeout_ms: 10_000 },
+      });
+      const pushed = await t.push({ message: 'acme:slow:lease', payload: {} });
+      await endpoint.waitFor(1);
+      // three lease lifetimes later, with the sweeper running every 200 ms, it must still be the only request
+      const copy = await eventually(async () => {
+        const c = (await call(t, 'GET', `messages/${pushed.body.message_id}`)).body.children?.[0];
+        const d = c && (await call(t, 'GET', `messages/${c.id}`)).body;
+        return d?.state === 'completed' ? d : undefined;
+      }, 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(endpoint.received.length, 1);
+      assert.equal(copy.attempts, 1);
+    } finally {
+      await t.close();
+      await endpoint.close();
+    }
+  });
+});

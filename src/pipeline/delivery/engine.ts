@@ -9,6 +9,8 @@ import { post } from './http.js';
 import { settle } from './outcome.js';
 import { buildServiceRequest, parametersFor } from './request.js';
 
+const EXCLUDING_LEASE_EVERY_MS = 100;
+
 export interface EngineOptions {
   /** Deliveries in flight in this process, over all mappings. */
   maxInFlight?: number;
@@ -50,6 +52,7 @@ export class DeliveryEngine {
   private readonly leaseMs: number;
   /** Lease tokens this process holds, with how many of their messages are not settled yet. */
   private readonly held = new Map<string, number>();
+  private lastExcludingLease = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private idle: (() => void) | undefined;
 
@@ -70,6 +73,10 @@ export class DeliveryEngine {
     const free = this.maxInFlight - this.inFlight - this.queued;
     if (this.stopping || free <= 0) return 0;
     const saturated = [...this.lanes.entries()].filter(([, l]) => l.queue.length > 0).map(([id]) => id);
+    // A lease that must skip saturated lanes walks past their whole backlog to find other mappings'
+    // messages: worth it for fairness, but not on every wake-up. The lane wakes the loop itself
+    // once its queue is empty.
+    if (saturated.length > 0 && Date.now() - this.lastExcludingLease < EXCLUDING_LEASE_EVERY_MS) return 0;
     const lease = `${this.owner}:${++this.leaseSeq}`;
     const leased = await this.storage.leaseDeliveries(
       lease,
@@ -78,6 +85,8 @@ export class DeliveryEngine {
       this.leaseMs,
       saturated,
     );
+    if (leased.length > 0) this.held.set(lease, leased.length);
+    if (saturated.length > 0) this.lastExcludingLease = Date.now();
     for (const m of leased) this.enqueue(m);
     return leased.length;
   }

@@ -15,6 +15,12 @@ export async function post(
 ): Promise<TryResult> {
   const startedAt = Date.now();
   const t0 = performance.now();
+  // One controller and one timer per request. (AbortSignal.any over the long-lived shutdown signal
+  // would register every request on it; Node 20 keeps those composite signals around.)
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
+  const onShutdown = () => controller.abort(shutdown.reason);
+  shutdown.addEventListener('abort', onShutdown, { once: true });
   try {
     const res = await request(req.url, {
       method: 'POST',
@@ -23,7 +29,7 @@ export async function post(
       dispatcher: agent,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
-      signal: AbortSignal.any([shutdown, AbortSignal.timeout(timeoutMs)]),
+      signal: controller.signal,
     });
     const text = await readLimited(res.body, RESULT_BYTES + 1);
     const header = (name: string) => {
@@ -46,6 +52,9 @@ export async function post(
         ? `timed out after ${timeoutMs} ms`
         : `${e.code ?? e.name}: ${e.message}`;
     return { url: req.url, startedAt, durationMs: performance.now() - t0, error: reason };
+  } finally {
+    clearTimeout(timer);
+    shutdown.removeEventListener('abort', onShutdown);
   }
 }
 

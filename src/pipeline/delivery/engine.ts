@@ -53,6 +53,8 @@ export class DeliveryEngine {
   /** Lease tokens this process holds, with how many of their messages are not settled yet. */
   private readonly held = new Map<string, number>();
   private lastExcludingLease = 0;
+  /** The last step found no free slot; the next delivery to finish must wake the loop. */
+  private starved = false;
   private readonly heartbeat: NodeJS.Timeout;
   private idle: (() => void) | undefined;
 
@@ -71,7 +73,13 @@ export class DeliveryEngine {
 
   async step(): Promise<number> {
     const free = this.maxInFlight - this.inFlight - this.queued;
-    if (this.stopping || free <= 0) return 0;
+    if (this.stopping) return 0;
+    if (free <= 0) {
+      // every slot is taken, some by deliveries still waiting for their settlement to commit:
+      // the last of those to finish wakes the loop (see pump), so there is no poll-long stall
+      this.starved = true;
+      return 0;
+    }
     const saturated = [...this.lanes.entries()].filter(([, l]) => l.queue.length > 0).map(([id]) => id);
     // A lease that must skip saturated lanes walks past their whole backlog to find other mappings'
     // messages: worth it for fairness, but not on every wake-up. The lane wakes the loop itself
@@ -152,6 +160,10 @@ export class DeliveryEngine {
         free();
         this.inFlight--;
         if (this.inFlight === 0) this.idle?.();
+        if (this.starved) {
+          this.starved = false;
+          this.wake.capacity();
+        }
       });
     }
   }

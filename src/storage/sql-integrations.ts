@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { type Integration, IntegrationNameTaken, type IntegrationService } from './integration-contract.js';
 import type { DB } from './schema.js';
+import { bumpVersion, isUniqueViolation } from './sql-mappings.js';
 
 /**
  * Integration queries, shared by both dialects (SqlStorage delegates here). Descriptor data
@@ -54,22 +55,6 @@ function fromRow(r: Row): Integration {
     created_at: Number(r.created_at),
     updated_at: Number(r.updated_at),
   };
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
-}
-
-/** The same counter sql-mappings.ts bumps on every mapping write. */
-async function bumpMappingSet(trx: Transaction<DB>, storeId: string): Promise<void> {
-  await trx
-    .insertInto('mapping_set_versions')
-    .values({ store_id: storeId, version: 1 })
-    .onConflict((oc) =>
-      oc.column('store_id').doUpdateSet({ version: sql<number>`mapping_set_versions.version + 1` }),
-    )
-    .execute();
 }
 
 export async function listIntegrations(db: Db, storeId: string): Promise<Integration[]> {
@@ -126,7 +111,7 @@ export async function deleteIntegration(db: Kysely<DB>, storeId: string, id: str
     if (ids.length > 0) {
       await trx.deleteFrom('identifier_keys').where('mapping_id', 'in', ids).execute();
       await trx.deleteFrom('mappings').where('id', 'in', ids).execute();
-      await bumpMappingSet(trx, storeId);
+      await bumpVersion(trx, storeId);
     }
     const res = await trx
       .deleteFrom('integrations')
@@ -152,7 +137,7 @@ export async function setMappingIntegration(
       .where('id', '=', mappingId)
       .executeTakeFirst();
     if (Number(res.numUpdatedRows) === 0) return false;
-    await bumpMappingSet(trx, storeId);
+    await bumpVersion(trx, storeId);
     return true;
   });
 }
@@ -174,7 +159,7 @@ export async function setIntegrationMappingsEnabled(
     // a required mapping cannot be disabled (SPEC §3.3), not even all at once
     if (!enabled) q = q.where('required', '=', 0);
     const n = Number((await q.executeTakeFirst()).numUpdatedRows);
-    if (n > 0) await bumpMappingSet(trx, storeId);
+    if (n > 0) await bumpVersion(trx, storeId);
     return n;
   });
 }

@@ -68,12 +68,13 @@ function fromRow(r: Row): Mapping {
 }
 
 /** SQLite reports SQLITE_CONSTRAINT_UNIQUE, PostgreSQL SQLSTATE 23505 (unique_violation). */
-function isUniqueViolation(err: unknown): boolean {
+export function isUniqueViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 }
 
-async function bumpVersion(trx: Transaction<DB>, storeId: string): Promise<void> {
+/** Bumped in the same transaction as every mapping write, by this module and by integrations. */
+export async function bumpVersion(trx: Transaction<DB>, storeId: string): Promise<void> {
   await trx
     .insertInto('mapping_set_versions')
     .values({ store_id: storeId, version: 1 })

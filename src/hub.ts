@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { HubConfig } from './config.js';
 import { type App, buildApp } from './http/app.js';
 import { StoreAuth } from './http/auth.js';
+import { Metrics } from './http/metrics.js';
 import { newStore } from './http/routes/stores.js';
 import type { Router } from './pipeline/intake.js';
 import { MappingRouter } from './pipeline/router.js';
@@ -48,7 +49,9 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     recheckMs: storage.dialect === 'postgres' ? 0 : 2000,
   });
   const validator = new MessageValidator(storage);
+  const metrics = new Metrics();
   const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, {
+    metrics,
     ...options.workers,
     engine: { leaseMs: config.leaseSeconds * 1000, ...options.workers?.engine },
   });
@@ -70,6 +73,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       isReady: () => !closing,
       // a worker-role process serves health checks only; the API is the api/all processes' job
       apiRoutes: config.role !== 'worker',
+      metrics,
     },
     { logger: log.child({ component: 'http' }) },
   );

@@ -15,6 +15,7 @@ import type { Storage } from '../storage/contract.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
 import { HubError } from './errors.js';
+import type { Metrics } from './metrics.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
@@ -44,6 +45,7 @@ export interface AppContext {
   isReady: () => boolean;
   /** False for a worker-role process: only the health routes are served. */
   apiRoutes?: boolean;
+  metrics?: Metrics;
   /** Called after a store's mappings change, so the router recompiles them (routing issue). */
   onMappingsChanged?: (storeId: string) => void;
 }
@@ -75,6 +77,27 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
+  const metrics = ctx.metrics;
+  if (metrics) {
+    app.addHook('onResponse', async (req, reply) => {
+      metrics.httpDuration.observe(
+        {
+          method: req.method,
+          route: req.routeOptions.url ?? 'unmatched',
+          status_code: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
+    });
+    app.get(
+      '/metrics',
+      { schema: { summary: 'Prometheus metrics of this process', tags: ['health'] } },
+      async (_req, reply) => {
+        reply.type(metrics.registry.contentType);
+        return metrics.registry.metrics();
+      },
+    );
+  }
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });

@@ -1,3 +1,4 @@
+import type { Metrics } from '../http/metrics.js';
 import type { IntakeDecision, MessageRecord, Storage } from '../storage/contract.js';
 import type { MessageValidator } from './validation.js';
 
@@ -25,6 +26,7 @@ export class Intake {
     private readonly router: Router,
     private readonly validator: MessageValidator,
     private readonly onAccepted: () => void,
+    private readonly metrics?: Metrics,
   ) {}
 
   async step(): Promise<number> {
@@ -41,6 +43,13 @@ export class Intake {
         }
         const decisions = valid.length > 0 ? await this.router.route(valid, Date.now()) : [];
         for (const d of decisions) accepted += d.copies.length;
+        if (this.metrics) {
+          this.metrics.routed.inc({ result: 'invalid' }, invalid.length);
+          for (const d of decisions)
+            this.metrics.routed.inc({
+              result: d.invalid ? 'invalid' : d.copies.length > 0 ? 'routed' : 'skipped',
+            });
+        }
         return [...invalid, ...decisions];
       },
       Date.now(),

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Metrics } from '../http/metrics.js';
 import type { Storage } from '../storage/contract.js';
 import { DeliveryEngine, type EngineOptions } from './delivery/engine.js';
 import { Intake, type Router } from './intake.js';
@@ -17,6 +18,7 @@ export interface WorkerOptions {
   /** How often expired leases are returned to pending. */
   sweepEveryMs?: number;
   engine?: EngineOptions;
+  metrics?: Metrics;
 }
 
 /**
@@ -41,13 +43,14 @@ export class Workers {
     log: Logger,
     private readonly options: WorkerOptions = {},
   ) {
-    const intake = new Intake(storage, router, validator, () => this.delivery.wake());
+    const intake = new Intake(storage, router, validator, () => this.delivery.wake(), options.metrics);
     this.intake = new WorkerLoop('intake', () => intake.step(), log, { pollMs: 1000 });
     this.engine = new DeliveryEngine(
       storage,
       log.child({ component: 'delivery' }),
       { capacity: () => this.delivery.wake(), incoming: () => this.intake.wake() },
       options.engine,
+      options.metrics,
     );
     this.delivery = new WorkerLoop('delivery', () => this.engine.step(), log, {
       pollMs: options.deliveryPollMs ?? 1000,

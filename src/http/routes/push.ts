@@ -102,6 +102,7 @@ export function pushRoutes(ctx: AppContext) {
             .type('application/json')
             .send(outcome.response as never);
         }
+        ctx.metrics?.pushed.inc();
         ctx.onIncoming();
         return reply
           .code(201)

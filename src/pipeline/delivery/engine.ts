@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
+import type { Metrics } from '../../http/metrics.js';
 import type { Storage } from '../../storage/contract.js';
 import type { LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';
@@ -63,6 +64,7 @@ export class DeliveryEngine {
     private readonly log: Logger,
     private readonly wake: { capacity: () => void; incoming: () => void },
     options: EngineOptions = {},
+    private readonly metrics?: Metrics,
   ) {
     this.maxInFlight = options.maxInFlight ?? 256;
     this.batch = options.batch ?? 100;
@@ -197,6 +199,7 @@ export class DeliveryEngine {
       if (settlement) {
         try {
           const held = await this.storage.settle(settlement);
+          if (held) this.metrics?.delivered.inc({ outcome: settlement.outcome.kind });
           if (held && (settlement.children.length > 0 || settlement.notifications.length > 0))
             this.wake.incoming();
           if (!held)

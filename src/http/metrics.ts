@@ -1,0 +1,38 @@
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of one hub process (each process exposes its own; Prometheus scrapes them
+ * all). Labels are bounded on purpose: the route pattern, never the URL; the outcome kind, never
+ * a store, mapping or message id.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'switchyard_http_request_duration_seconds',
+    help: 'HTTP requests by route pattern, method and status',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly pushed = new Counter({
+    name: 'switchyard_messages_pushed_total',
+    help: 'Messages accepted by the push API (answered 201, replays not counted)',
+    registers: [this.registry],
+  });
+  readonly routed = new Counter({
+    name: 'switchyard_intake_messages_total',
+    help: 'Incoming messages processed by intake, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly delivered = new Counter({
+    name: 'switchyard_deliveries_total',
+    help: 'Delivery attempts settled, by outcome (completed, failing, parked, scheduled, released)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+  }
+}

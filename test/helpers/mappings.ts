@@ -50,3 +50,21 @@ export async function createMapping(t: TestHub, over: Record<string, unknown> = 
   if (res.status !== 201) throw new Error(`create mapping: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
+
+/**
+ * Waits until the first accepted copy of an incoming message is in one of `states` (its detail,
+ * wherever it is: accepted or archived), and returns that detail.
+ */
+export async function copyIn(t: TestHub, parentId: string, states: string[], ms = 10_000): Promise<any> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const child = (await call(t, 'GET', `messages/${parentId}`)).body.children?.[0];
+    if (child) {
+      const detail = (await call(t, 'GET', `messages/${child.id}`)).body;
+      if (states.includes(detail.state)) return detail;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for the copy of ${parentId} to be ${states.join('/')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

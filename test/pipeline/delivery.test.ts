@@ -3,25 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import { backends } from '../helpers/databases.js';
 import { eventually, TestEndpoint } from '../helpers/endpoint.js';
 import { type TestHub, testHub } from '../helpers/hub.js';
-import { call, createMapping } from '../helpers/mappings.js';
+import { call, copyIn, createMapping } from '../helpers/mappings.js';
 
 const order = (number: string) => ({
   message: 'order:new',
   payload: { order: { number, status: 'complete' } },
 });
 
-async function archivedCopy(t: TestHub, parentId: string) {
-  return eventually(
-    async () => {
-      const detail = await call(t, 'GET', `messages/${parentId}`);
-      const child = detail.body.children?.[0];
-      if (child?.queue_name !== 'archived') return undefined;
-      return (await call(t, 'GET', `messages/${child.id}`)).body;
-    },
-    10_000,
-    'the accepted copy to be archived',
-  );
-}
+const archivedCopy = (t: TestHub, parentId: string) => copyIn(t, parentId, ['completed']);
 
 for (const backend of backends()) {
   describe(`delivery (${backend})`, () => {
@@ -152,13 +141,7 @@ for (const backend of backends()) {
           messages: ['notification:error'],
         });
         const pushed = await t.push(order('R400'));
-        const copyId = await eventually(async () => {
-          const d = await call(t, 'GET', `messages/${pushed.body.message_id}`);
-          const c = d.body.children?.[0];
-          if (!c) return undefined;
-          const cd = await call(t, 'GET', `messages/${c.id}`);
-          return cd.body.state === 'failing' ? c.id : undefined;
-        });
+        const copyId = (await copyIn(t, pushed.body.message_id, ['failing'])).id;
         const [ticket] = await helpdesk.waitFor(1);
         assert.equal(ticket!.body.message, 'notification:error');
         assert.equal(ticket!.body.source, 'shipping.tracking');

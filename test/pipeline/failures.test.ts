@@ -4,25 +4,15 @@ import { after, before, describe, test } from 'node:test';
 import { backends } from '../helpers/databases.js';
 import { eventually, TestEndpoint } from '../helpers/endpoint.js';
 import { type TestHub, testHub } from '../helpers/hub.js';
-import { call, createMapping } from '../helpers/mappings.js';
+import { call, copyIn, createMapping } from '../helpers/mappings.js';
 
 let seq = 0;
 const order = () => ({ message: 'order:new', payload: { order: { number: `F${++seq}` } } });
 
-/** Pushes one order and waits for its accepted copy to leave `running`/`pending`; returns its detail. */
+/** Pushes one order and waits for its accepted copy to reach one of `states`; returns its detail. */
 async function settled(t: TestHub, states: string[]) {
   const pushed = await t.push(order());
-  return eventually(
-    async () => {
-      const d = await call(t, 'GET', `messages/${pushed.body.message_id}`);
-      const c = d.body.children?.[0];
-      if (!c) return undefined;
-      const cd = (await call(t, 'GET', `messages/${c.id}`)).body;
-      return states.includes(cd.state) ? cd : undefined;
-    },
-    10_000,
-    `a copy in ${states.join('/')}`,
-  );
+  return copyIn(t, pushed.body.message_id, states);
 }
 
 for (const backend of backends()) {
@@ -118,11 +108,7 @@ for (const backend of backends()) {
       });
       endpoint.handler = () => ({ status: 500 });
       const first = await t.push({ message: 'order:new', payload: { order: { number: 'DUP-1' } } });
-      const parked = await eventually(async () => {
-        const c = (await call(t, 'GET', `messages/${first.body.message_id}`)).body.children?.[0];
-        const d = c && (await call(t, 'GET', `messages/${c.id}`)).body;
-        return d?.state === 'parked' ? d : undefined;
-      });
+      const parked = await copyIn(t, first.body.message_id, ['parked']);
       // the key is held: an identical order is a duplicate
       const dup = await t.push({ message: 'order:new', payload: { order: { number: 'DUP-1' } } });
       await t.drained();
@@ -145,11 +131,7 @@ for (const backend of backends()) {
       await t.drained();
       assert.equal((await call(t, 'GET', `messages/${third.body.message_id}`)).body.state, 'completed');
 
-      const parked2 = await eventually(async () => {
-        const c = (await call(t, 'GET', `messages/${third.body.message_id}`)).body.children?.[0];
-        const d = c && (await call(t, 'GET', `messages/${c.id}`)).body;
-        return d?.state === 'parked' ? d : undefined;
-      });
+      const parked2 = await copyIn(t, third.body.message_id, ['parked']);
       endpoint.handler = (r) => ({ body: { message_id: r.body.message_id } });
       const edited = await call(t, 'PUT', `messages/${parked2.id}`, {
         payload: { order: { number: 'DUP-1', note: 'fixed' } },

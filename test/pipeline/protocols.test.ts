@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { backends } from '../helpers/databases.js';
 import { eventually, TestEndpoint } from '../helpers/endpoint.js';
 import { type TestHub, testHub } from '../helpers/hub.js';
-import { call, createMapping } from '../helpers/mappings.js';
+import { call, copyIn, createMapping } from '../helpers/mappings.js';
 
 /**
  * A Standard Webhooks verifier written from the standard, independent of the hub's signer:
@@ -66,11 +66,7 @@ for (const backend of backends()) {
             : { body: { message_id: r.body.message_id, done: true } };
       const m = await createMapping(t, { url: `${endpoint.url}/jobs`, messages: ['acme:job:start'] });
       const pushed = await t.push({ message: 'acme:job:start', payload: { job: 9 } });
-      const copyId = await eventually(async () => {
-        const c = (await call(t, 'GET', `messages/${pushed.body.message_id}`)).body.children?.[0];
-        const d = c && (await call(t, 'GET', `messages/${c.id}`)).body;
-        return d?.state === 'scheduled' ? d.id : undefined;
-      });
+      const copyId = (await copyIn(t, pushed.body.message_id, ['scheduled'])).id;
       const scheduled = (await call(t, 'GET', `queues`)).body;
       assert.ok(scheduled.scheduled >= 1);
       const done = await eventually(async () => {
@@ -197,11 +193,7 @@ describe('leases outlive slow deliveries', () => {
       const pushed = await t.push({ message: 'acme:slow:lease', payload: {} });
       await endpoint.waitFor(1);
       // three lease lifetimes later, with the sweeper running every 200 ms, it must still be the only request
-      const copy = await eventually(async () => {
-        const c = (await call(t, 'GET', `messages/${pushed.body.message_id}`)).body.children?.[0];
-        const d = c && (await call(t, 'GET', `messages/${c.id}`)).body;
-        return d?.state === 'completed' ? d : undefined;
-      }, 10_000);
+      const copy = await copyIn(t, pushed.body.message_id, ['completed']);
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(endpoint.received.length, 1);
       assert.equal(copy.attempts, 1);

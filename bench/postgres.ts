@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { onCleanup, ROOT } from './processes.js';
 
 export interface BenchDatabase {
   url: string;
@@ -17,12 +19,22 @@ export function postgresServer(): string | undefined {
 export async function createBenchDatabase(server: string): Promise<BenchDatabase> {
   const name = `switchyard_bench_${randomBytes(5).toString('hex')}`;
   await adminQuery(server, `CREATE DATABASE ${name}`);
+  const dropSql = `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`;
+  // If the harness is interrupted, exit handlers cannot wait for a client: drop it from a child.
+  const forget = onCleanup(() => {
+    const script = `const pg = require('pg'); const c = new pg.Client({ connectionString: process.argv[1] });
+      c.connect().then(() => c.query(process.argv[2])).finally(() => c.end());`;
+    spawnSync(process.execPath, ['-e', script, server, dropSql], { cwd: ROOT, timeout: 10_000 });
+  });
   const url = new URL(server);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     name,
-    drop: () => adminQuery(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: async () => {
+      await adminQuery(server, dropSql);
+      forget();
+    },
   };
 }
 

@@ -74,6 +74,7 @@ export type SettleOutcome =
 
 export interface Settlement {
   id: string;
+  store_id: string;
   lease: string;
   now: number;
   outcome: SettleOutcome;

@@ -159,7 +159,7 @@ export class SqlDelivery {
     if (children.length > 0) await trx.insertInto('messages').values(children).execute();
     if (children.some((c) => c.queue_name === 'incoming')) await this.notify(trx, 'incoming');
     await this.recordTypes(trx, children);
-    for (const p of s.parameters) await this.upsertParameter(trx, s.id, p, s.now);
+    for (const p of s.parameters) await this.upsertParameter(trx, s.store_id, p, s.now);
     return true;
   }
 
@@ -188,22 +188,12 @@ export class SqlDelivery {
       .execute();
   }
 
-  private async upsertParameter(
-    trx: Tx,
-    messageId: string,
-    p: Settlement['parameters'][number],
-    now: number,
-  ) {
-    const store = await trx
-      .selectFrom('messages')
-      .select('store_id')
-      .where('id', '=', messageId)
-      .executeTakeFirstOrThrow();
+  private async upsertParameter(trx: Tx, storeId: string, p: Settlement['parameters'][number], now: number) {
     await trx
       .insertInto('parameters')
       .values({
         id: newId(),
-        store_id: store.store_id,
+        store_id: storeId,
         name: p.name,
         value: p.value,
         data_type: p.data_type,

@@ -73,31 +73,7 @@ export function claimQuery(db: Db, limit: number) {
     .limit(limit);
 }
 
-function baseRow(): Omit<MessageRow, 'id' | 'store_id' | 'message' | 'payload' | 'extra' | 'created_at'> {
-  return {
-    queue_name: 'incoming',
-    state: 'pending',
-    source: null,
-    origin: 'push',
-    parent_id: null,
-    mapping_id: null,
-    consumer: null,
-    depth: 0,
-    attempts: 0,
-    attempt_at: null,
-    completed_at: null,
-    locked_at: null,
-    lease_owner: null,
-    lease_expires_at: null,
-    ordering_key: null,
-    last_error: null,
-    reason: null,
-    result: null,
-    update_url: null,
-  };
-}
-
-/** Written out in full rather than spread from baseRow(): this runs once per pushed message. */
+/** A new incoming message's row, written out in full: this runs once per pushed message. */
 export function incomingRow(m: NewIncoming): MessageRow {
   return {
     id: m.id,
@@ -128,14 +104,14 @@ export function incomingRow(m: NewIncoming): MessageRow {
   };
 }
 
+/** An accepted copy of an incoming message, or its skipped duplicate child in the archive. */
 export function copyRow(
   incoming: MessageRecord,
   copy: AcceptedCopy,
   now: number,
   duplicate: boolean,
 ): MessageRow {
-  return {
-    ...baseRow(),
+  const row = incomingRow({
     id: copy.id,
     store_id: incoming.store_id,
     message: incoming.message,
@@ -143,19 +119,21 @@ export function copyRow(
     extra: incoming.extra,
     origin: incoming.origin,
     parent_id: incoming.id,
-    mapping_id: copy.mapping_id,
-    consumer: copy.consumer,
     depth: incoming.depth,
     created_at: now,
-    ordering_key: copy.ordering_key,
-    ...(duplicate
-      ? {
-          queue_name: 'archived',
-          state: 'skipped',
-          source: 'accepted',
-          reason: 'duplicate',
-          completed_at: now,
-        }
-      : { queue_name: 'accepted', state: 'pending', attempt_at: now }),
-  };
+  });
+  row.mapping_id = copy.mapping_id;
+  row.consumer = copy.consumer;
+  row.ordering_key = copy.ordering_key;
+  if (duplicate) {
+    row.queue_name = 'archived';
+    row.state = 'skipped';
+    row.source = 'accepted';
+    row.reason = 'duplicate';
+    row.completed_at = now;
+  } else {
+    row.queue_name = 'accepted';
+    row.attempt_at = now;
+  }
+  return row;
 }

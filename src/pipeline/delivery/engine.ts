@@ -263,6 +263,7 @@ function integrationName(mapping: Mapping): string {
 function released(m: LeasedMessage): Settlement {
   return {
     id: m.id,
+    store_id: m.store_id,
     lease: m.lease_owner,
     now: Date.now(),
     outcome: { kind: 'released' },
@@ -275,6 +276,7 @@ function released(m: LeasedMessage): Settlement {
 function parked(m: LeasedMessage, reason: string): Settlement {
   return {
     id: m.id,
+    store_id: m.store_id,
     lease: m.lease_owner,
     now: Date.now(),
     outcome: { kind: 'parked', last_error: reason, reason },

@@ -66,6 +66,7 @@ export function settle(
 
   const settlement: Settlement = {
     id: m.id,
+    store_id: m.store_id,
     lease: m.lease_owner,
     now,
     outcome,

@@ -22,14 +22,21 @@ import {
  *
  * SQLite has one connection per process; a mutex hands it to one Kysely transaction at a time,
  * and single statements wait for an open transaction to finish instead of slipping into it.
+ *
+ * Durability: given a `sync` (wal-sync.ts), a call that wrote anything releases the connection
+ * first — the next transaction may start at once — and then waits for a sync covering its
+ * commit before it resolves. Callers never see a write as done before it is on disk.
  */
 export class CachingSqliteDialect implements Dialect {
-  constructor(private readonly db: BetterSqlite3.Database) {}
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly sync?: () => Promise<void>,
+  ) {}
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new CachingSqliteDriver(this.db);
+    return new CachingSqliteDriver(this.db, this.sync);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
@@ -43,6 +50,8 @@ const STATEMENT_CACHE_LIMIT = 500;
 
 class CachingSqliteConnection implements DatabaseConnection {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Set by any statement that may write; the driver syncs and clears it on release. */
+  wrote = false;
   constructor(private readonly db: BetterSqlite3.Database) {}
 
   private prepare(sql: string): BetterSqlite3.Statement {
@@ -59,6 +68,9 @@ class CachingSqliteConnection implements DatabaseConnection {
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const stmt = this.prepare(query.sql);
     const params = query.parameters as unknown[];
+    // `readonly` is false for INSERT/UPDATE/DELETE, RETURNING or not (BEGIN/COMMIT count as
+    // read-only; the statements between them mark the write)
+    if (!stmt.readonly) this.wrote = true;
     if (stmt.reader) return { rows: stmt.all(params) as R[] };
     const { changes } = stmt.run(params);
     return { numAffectedRows: BigInt(changes), rows: [] };
@@ -75,9 +87,13 @@ class CachingSqliteDriver implements Driver {
   private lock: Promise<void> | undefined;
   private release: (() => void) | undefined;
 
-  constructor(private readonly db: BetterSqlite3.Database) {
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly sync?: () => Promise<void>,
+  ) {
     this.connection = new CachingSqliteConnection(db);
   }
+
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
     while (this.lock) await this.lock;
@@ -91,15 +107,20 @@ class CachingSqliteDriver implements Driver {
   }
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('COMMIT'));
+    // a transaction may have written through the connection directly (fast-insert.ts)
+    this.connection.wrote = true;
   }
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
   }
   async releaseConnection(): Promise<void> {
+    const wrote = this.connection.wrote && !this.db.inTransaction;
+    if (wrote) this.connection.wrote = false;
     const release = this.release;
     this.lock = undefined;
     this.release = undefined;
     release?.();
+    if (wrote && this.sync) await this.sync();
   }
   async destroy(): Promise<void> {
     this.db.close();

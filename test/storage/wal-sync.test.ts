@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { fdatasync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { type Generated, Kysely, sql } from 'kysely';
+import { CachingSqliteDialect } from '../../src/storage/sqlite/dialect.js';
+import { WalSyncer } from '../../src/storage/sqlite/wal-sync.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-walsync-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function walDatabase(name: string): { file: string; db: Database.Database } {
+  const file = join(dir, name);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  return { file, db };
+}
+
+/** The real fdatasync, counted, and held until released so a test can overlap calls with it. */
+function heldDatasync() {
+  const calls: { release: () => void }[] = [];
+  const datasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    calls.push({ release: () => fdatasync(fd, cb) });
+  }) as typeof fdatasync;
+  return { calls, datasync };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('WAL syncer', () => {
+  test('callers that arrive during a sync share the next one, which starts after it', async () => {
+    const { file, db } = walDatabase('coalesce.db');
+    const { calls, datasync } = heldDatasync();
+    const syncer = new WalSyncer(`${file}-wal`, datasync);
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
+
+    let firstDone = false;
+    const first = syncer.sync().then(() => {
+      firstDone = true;
+    });
+    await tick();
+    assert.equal(calls.length, 1);
+
+    // written after the first sync started: not covered by it
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('b');
+    const later = [syncer.sync(), syncer.sync(), syncer.sync()];
+    let laterDone = 0;
+    for (const p of later) void p.then(() => laterDone++);
+    await tick();
+    assert.equal(calls.length, 1, 'no second sync while the first runs');
+
+    calls[0]!.release();
+    await first;
+    assert.ok(firstDone);
+    await tick();
+    assert.equal(calls.length, 2, 'one sync for the three waiting callers');
+    assert.equal(laterDone, 0, 'they wait for their own sync, not the first');
+    calls[1]!.release();
+    await Promise.all(later);
+    assert.equal(calls.length, 2);
+    await syncer.close();
+    db.close();
+  });
+
+  test('a database never written has no WAL file and nothing to sync', async () => {
+    const syncer = new WalSyncer(join(dir, 'absent.db-wal'));
+    await syncer.sync();
+    await syncer.close();
+  });
+
+  test('a failed fdatasync rejects its callers and the next sync tries again', async () => {
+    const { file, db } = walDatabase('fail.db');
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
+    let fail = true;
+    const datasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      if (fail) {
+        fail = false;
+        const err: NodeJS.ErrnoException = new Error('EIO: i/o error');
+        err.code = 'EIO';
+        setImmediate(() => cb(err));
+      } else fdatasync(fd, cb);
+    }) as typeof fdatasync;
+    const syncer = new WalSyncer(`${file}-wal`, datasync);
+    await assert.rejects(syncer.sync(), /EIO/);
+    await syncer.sync();
+    await syncer.close();
+    db.close();
+  });
+});
+
+describe('SQLite dialect and the WAL sync', () => {
+  function hub(name: string) {
+    const { db } = walDatabase(name);
+    const syncs: { resolve: () => void }[] = [];
+    const sync = () => new Promise<void>((resolve) => syncs.push({ resolve }));
+    const kysely = new Kysely<{ t: { id: Generated<number>; v: string } }>({
+      dialect: new CachingSqliteDialect(db, sync),
+    });
+    return { db, kysely, syncs };
+  }
+
+  test('a write resolves only after its sync; reads never wait for one', async () => {
+    const { kysely, syncs } = hub('dialect-write.db');
+    let inserted = false;
+    const insert = kysely
+      .insertInto('t')
+      .values({ v: 'x' })
+      .execute()
+      .then(() => {
+        inserted = true;
+      });
+    await tick();
+    assert.equal(syncs.length, 1, 'the insert asked for a sync');
+    assert.equal(inserted, false, 'and waits for it');
+
+    // the connection was released before the sync: other statements run meanwhile
+    const rows = await kysely.selectFrom('t').selectAll().execute();
+    assert.equal(rows.length, 1);
+    assert.equal(syncs.length, 1, 'a read asks for no sync');
+
+    syncs[0]!.resolve();
+    await insert;
+    assert.ok(inserted);
+    await kysely.destroy();
+  });
+
+  test('a transaction syncs once, after COMMIT, and RETURNING writes count as writes', async () => {
+    const { kysely, syncs } = hub('dialect-tx.db');
+    const tx = kysely.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ v: 'a' }).execute();
+      await trx.insertInto('t').values({ v: 'b' }).execute();
+    });
+    await tick();
+    assert.equal(syncs.length, 1);
+    syncs[0]!.resolve();
+    await tx;
+
+    const updated = kysely.updateTable('t').set({ v: 'c' }).returning('id').execute();
+    await tick();
+    assert.equal(syncs.length, 2, 'UPDATE … RETURNING asked for a sync');
+    syncs[1]!.resolve();
+    assert.equal((await updated).length, 2);
+
+    const count = await sql<{ n: number }>`select count(*) as n from t`.execute(kysely);
+    assert.equal(count.rows[0]!.n, 2);
+    assert.equal(syncs.length, 2);
+    await kysely.destroy();
+  });
+});

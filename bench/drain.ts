@@ -1,6 +1,6 @@
-import { type HubProcess, hubCall, queueCounts, readEld, resetEld, waitFor } from './hub.js';
+import { type HubProcess, hubCall, queueCounts, readEld, resetEld, startHub, waitFor } from './hub.js';
 import { fire, PUSH_BODY } from './load.js';
-import { type Child, cpuSecondsOf, foreignLoad, round } from './processes.js';
+import { type Child, cpuSecondsOf, foreignLoad, memoryOf, round, stop } from './processes.js';
 import { nowUs } from './stats.js';
 
 export interface SinkStats {
@@ -103,6 +103,99 @@ export async function hubDrain(
     serverCores: round((cpu1 - cpu0) / seconds, 2),
     otherCores,
     ...(eld ? { eld } : {}),
+  };
+}
+
+export interface BacklogFigure {
+  /** Deliveries per second, the sink's first receipt → its last. */
+  rate: number;
+  messages: number;
+  seconds: number;
+  delivered: number;
+  pushNon2xx: number;
+  /** Hub CPU from its start to the last delivery, in cores (start-up included). */
+  serverCores: number;
+  otherCores: number;
+  eld?: { p50: number; p99: number; max: number; mean: number };
+}
+
+/**
+ * Drain of a backlog, the figure compared with raw undici POSTs: the baseline only sends, so the
+ * hub's figure should not include receiving the pushes either (ingest is measured on its own).
+ * The hub is restarted with `--role api` (no workers: pushes stay in the incoming queue), `count`
+ * messages are pushed, and it is restarted with every worker on the same database: intake, routing,
+ * delivery and settlement of the whole backlog are then timed from the sink's first receipt to its
+ * last. Returns the figure and the hub, which keeps running (a new process) for later phases.
+ */
+export async function backlogDrain(
+  hub: HubProcess,
+  sink: Child,
+  count: number,
+  connections: number,
+  timeoutMs: number,
+): Promise<{ figure: BacklogFigure; hub: HubProcess; window: { fromUs: number; toUs: number } }> {
+  const credentials = { storeId: hub.storeId, token: hub.token };
+  let peak = Math.max(hub.earlierPeakMB, memoryOf(hub.child.pid)?.peakMB ?? 0);
+  await stop(hub.child);
+  const api = await startHub({
+    ...hub.options,
+    name: `${hub.options.name}-api`,
+    credentials,
+    extraArgs: [...(hub.options.extraArgs ?? []), '--role', 'api'],
+  });
+  const pushed = await fire({
+    url: `${api.url}${api.pushPath}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-augury-token': api.token },
+    body: PUSH_BODY,
+    connections,
+    requests: count,
+    timeoutMs,
+  });
+  peak = Math.max(peak, memoryOf(api.child.pid)?.peakMB ?? 0);
+  await stop(api.child);
+  await resetSink(sink);
+  const startedUs = nowUs();
+  const worker = await startHub({ ...hub.options, credentials });
+  const others = foreignLoad([sink.pid, worker.child.pid]);
+  worker.earlierPeakMB = peak;
+  const expected = pushed.ok2xx;
+  const stats = await waitFor(
+    `sink receives ${expected} deliveries`,
+    async () => {
+      const s = await sinkStats(sink);
+      return s.count >= expected ? s : undefined;
+    },
+    timeoutMs,
+    10,
+  );
+  const cpu = cpuSecondsOf(worker.child.pid);
+  const otherCores = others();
+  await waitFor(
+    'incoming and accepted queues empty',
+    async () => {
+      const c = await queueCounts(worker);
+      return c.incoming + c.pending + c.running + c.failing === 0 ? c : undefined;
+    },
+    timeoutMs,
+    50,
+  );
+  const eld = await readEld(worker.child).catch(() => undefined);
+  const seconds = (stats.lastUs - stats.firstUs) / 1e6;
+  const wall = (stats.lastUs - startedUs) / 1e6;
+  return {
+    hub: worker,
+    window: { fromUs: stats.firstUs, toUs: stats.lastUs },
+    figure: {
+      rate: Math.round((expected - 1) / seconds),
+      messages: expected,
+      seconds: round(seconds, 2),
+      delivered: (await sinkStats(sink)).count,
+      pushNon2xx: pushed.non2xx + pushed.errors,
+      serverCores: round(cpu / wall, 2),
+      otherCores,
+      ...(eld ? { eld } : {}),
+    },
   };
 }
 

@@ -8,6 +8,10 @@ export interface HubProcess {
   token: string;
   /** `POST` path of the push API for the default store. */
   pushPath: string;
+  /** How it was started, for a restart on the same database (drain.ts). */
+  options: HubStart;
+  /** Highest VmHWM (MB) of earlier processes of this hub, before restarts. */
+  earlierPeakMB: number;
 }
 
 export interface HubStart {
@@ -19,6 +23,10 @@ export interface HubStart {
   nodeFlags?: string[];
   /** The default store's credentials when the database already has it (a restart). */
   credentials?: { storeId: string; token: string };
+  /** Another checkout's build to run instead of this one's (bench/ab.ts). */
+  root?: string;
+  /** More `switchyard serve` options. */
+  extraArgs?: string[];
 }
 
 /**
@@ -39,7 +47,9 @@ export async function startHub(options: HubStart): Promise<HubProcess> {
     options.dataDir,
   ];
   if (options.databaseUrl) args.push('--database', options.databaseUrl);
-  const child = await startNode(options.name, `${DIST}src/cli/main.js`, args, {
+  args.push(...(options.extraArgs ?? []));
+  const dist = options.root ? `${options.root.replace(/\/$/, '')}/dist/` : DIST;
+  const child = await startNode(options.name, `${dist}src/cli/main.js`, args, {
     cpu: options.cpu,
     nodeFlags: options.nodeFlags,
     probe: true,
@@ -57,6 +67,8 @@ export async function startHub(options: HubStart): Promise<HubProcess> {
     url: child.url,
     ...credentials,
     pushPath: `/api/stores/${credentials.storeId}/messages`,
+    options,
+    earlierPeakMB: 0,
   };
 }
 

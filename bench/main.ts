@@ -199,6 +199,10 @@ try {
   const out = await drainRounds(hubSubjects, client, sink, plan.drain, plan.drainRounds, indent);
   if (out.undici) results.baselines.undici = out.undici;
   for (const [key, figure] of Object.entries(out.hubs)) (results.hubs[key as HubKey] ??= {}).drain = figure;
+  for (const [key, figure] of Object.entries(out.pipeline))
+    (results.hubs[key as HubKey] ??= {}).pipeline = figure;
+  // the backlog drains restarted the hubs: later phases use the new processes
+  for (const s of hubSubjects) if (s.hub) hubs[s.key as HubKey] = s.hub;
   await stop(client);
 } catch (err) {
   fail('drain', err);
@@ -232,6 +236,8 @@ say('\n[6/8] peak memory of the hubs');
 for (const [key, hub] of Object.entries(hubs)) {
   const result = (results.hubs[key as HubKey] ??= {});
   const memory = memoryOf(hub.child.pid);
+  // the peak over every process this hub ran as (the drain restarts it)
+  if (memory) memory.peakMB = Math.max(memory.peakMB, hub.earlierPeakMB);
   if (memory) result.memory = memory;
   const heap = await hub.child.ask<Record<string, number>>({ cmd: 'memory' }).catch(() => undefined);
   if (heap) result.heap = heap;

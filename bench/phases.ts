@@ -1,4 +1,12 @@
-import { type DrainFigure, hubDrain, mapToSink, type UndiciFigure, undiciDrain } from './drain.js';
+import {
+  type BacklogFigure,
+  backlogDrain,
+  type DrainFigure,
+  hubDrain,
+  mapToSink,
+  type UndiciFigure,
+  undiciDrain,
+} from './drain.js';
 import { type HubProcess, queueCounts, totalStored } from './hub.js';
 import { type IngestFigure, type IngestPlan, ingest } from './ingest.js';
 import type { Child } from './processes.js';
@@ -91,7 +99,10 @@ export async function ingestRounds(
 
 export interface DrainOutcome {
   undici?: Summary<UndiciFigure>;
-  hubs: Record<string, Summary<DrainFigure>>;
+  /** Backlog drains, the figures compared with undici. */
+  hubs: Record<string, Summary<BacklogFigure>>;
+  /** Pushing and delivering at once (the first push → the last delivery). */
+  pipeline: Record<string, Summary<DrainFigure>>;
 }
 
 export interface DrainPlan {
@@ -117,7 +128,8 @@ export async function drainRounds(
     await hubDrain(s.hub!, sink, plan.warmup, Math.min(plan.connections, plan.warmup), plan.timeoutMs);
   }
   const undici: UndiciFigure[] = [];
-  const runs: Record<string, DrainFigure[]> = {};
+  const runs: Record<string, BacklogFigure[]> = {};
+  const pipelines: Record<string, DrainFigure[]> = {};
   for (let round = 0; round < rounds; round++) {
     if (client) {
       const u = await undiciDrain(client, sink, plan.undiciMessages, plan.concurrency, plan.timeoutMs);
@@ -125,17 +137,33 @@ export async function drainRounds(
       log(`round ${round + 1} undici: ${u.rate} POST/s, others ${u.otherCores} cores`);
     }
     for (const s of hubs) {
-      const d = await hubDrain(s.hub!, sink, plan.messages, plan.connections, plan.timeoutMs);
-      (runs[s.key] ??= []).push(d);
+      const { figure: b, hub } = await backlogDrain(
+        s.hub!,
+        sink,
+        plan.messages,
+        plan.connections,
+        plan.timeoutMs,
+      );
+      s.hub = hub; // a new process on the same database
+      s.child = hub.child;
+      s.pushUrl = `${hub.url}${hub.pushPath}`;
+      (runs[s.key] ??= []).push(b);
       log(
-        `round ${round + 1} ${s.key}: ${d.rate} deliveries/s (${d.messages} in ${d.seconds} s), ` +
+        `round ${round + 1} ${s.key}: backlog ${b.rate} deliveries/s (${b.messages} in ${b.seconds} s), ` +
+          `others ${b.otherCores} cores`,
+      );
+      const d = await hubDrain(s.hub, sink, plan.messages, plan.connections, plan.timeoutMs);
+      (pipelines[s.key] ??= []).push(d);
+      log(
+        `round ${round + 1} ${s.key}: push and deliver ${d.rate}/s (${d.messages} in ${d.seconds} s), ` +
           `others ${d.otherCores} cores`,
       );
     }
   }
-  const out: DrainOutcome = { hubs: {} };
+  const out: DrainOutcome = { hubs: {}, pipeline: {} };
   if (undici.length > 0) out.undici = summarise(undici, 'rate');
   for (const [key, list] of Object.entries(runs)) out.hubs[key] = summarise(list, 'rate');
+  for (const [key, list] of Object.entries(pipelines)) out.pipeline[key] = summarise(list, 'rate');
   return out;
 }
 

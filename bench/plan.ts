@@ -36,7 +36,7 @@ export function planFor(
       : { warmupSeconds: 3, seconds: 5, connections: 100, maxRequests: 400_000 },
     ingestRounds: quick ? 1 : 3,
     drain: quick
-      ? { warmup: 500, messages: 3000, connections: 64, concurrency: 64, undiciMessages: 5000, timeoutMs }
+      ? { warmup: 500, messages: 6000, connections: 64, concurrency: 64, undiciMessages: 5000, timeoutMs }
       : {
           warmup: 2000,
           messages: 15_000,

@@ -1,5 +1,5 @@
 import type { Metrics } from '../http/metrics.js';
-import type { IntakeDecision, MessageRecord, Storage } from '../storage/contract.js';
+import type { IntakeDecision, MessageRecord, PushRouting, Storage } from '../storage/contract.js';
 import type { MessageValidator } from './validation.js';
 
 /** Decides, for a batch of incoming messages, which mappings take a copy of each. */
@@ -21,6 +21,18 @@ export const INTAKE_BATCH = 200;
  * archive of the incoming message, or nothing). Returns the number of messages processed.
  */
 export class Intake {
+  /**
+   * Whether the incoming queue may hold messages older than a push arriving now. Push-time routing
+   * (pushRouting) is offered only while it is false, so a routed push never overtakes an older
+   * push still waiting for intake. It starts true (a restart may find a backlog), becomes false when
+   * a step finds fewer messages than a full batch and no push was queued meanwhile, and true again
+   * whenever pushes are queued instead of routed.
+   */
+  private backlog = true;
+  private stepping = false;
+  /** Counts commits that queued pushes; a step compares it before and after. */
+  private deferrals = 0;
+
   constructor(
     private readonly storage: Storage,
     private readonly router: Router,
@@ -29,7 +41,40 @@ export class Intake {
     private readonly metrics?: Metrics,
   ) {}
 
+  /** Push-time routing for a one-process hub (see PushRouting); the workers install it. */
+  pushRouting(): PushRouting {
+    return {
+      ready: () => !this.stepping && !this.backlog,
+      // pushes were validated by the push API: route them as they are
+      decide: (batch) => this.router.route(batch, Date.now()),
+      applied: (decisions) => {
+        let accepted = 0;
+        for (const d of decisions) {
+          accepted += d.copies.length;
+          this.metrics?.routed.inc({ result: d.copies.length > 0 ? 'routed' : 'skipped' });
+        }
+        if (accepted > 0) this.onAccepted();
+      },
+      deferred: () => {
+        this.deferrals++;
+        this.backlog = true;
+      },
+    };
+  }
+
   async step(): Promise<number> {
+    this.stepping = true;
+    const deferralsBefore = this.deferrals;
+    try {
+      const n = await this.routeBatch();
+      this.backlog = n >= INTAKE_BATCH || this.deferrals !== deferralsBefore;
+      return n;
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private async routeBatch(): Promise<number> {
     let accepted = 0;
     const n = await this.storage.intake(
       INTAKE_BATCH,

@@ -35,15 +35,17 @@ export class Workers {
   private readonly housekeeping: WorkerLoop;
   readonly scheduler: WorkerLoop;
   private readonly engine: DeliveryEngine;
+  private readonly intakeStage: Intake;
 
   constructor(
-    storage: Storage,
+    private readonly storage: Storage,
     router: Router,
     validator: MessageValidator,
     log: Logger,
     private readonly options: WorkerOptions = {},
   ) {
     const intake = new Intake(storage, router, validator, () => this.delivery.wake(), options.metrics);
+    this.intakeStage = intake;
     this.intake = new WorkerLoop('intake', () => intake.step(), log, { pollMs: 1000 });
     this.engine = new DeliveryEngine(
       storage,
@@ -83,12 +85,16 @@ export class Workers {
   }
 
   start(): void {
+    // Push-time routing needs to know the incoming queue holds nothing older than the push: only
+    // a one-process hub (SQLite) knows that. With PostgreSQL another process may have a backlog.
+    if (this.storage.dialect === 'sqlite') this.storage.routePushes(this.intakeStage.pushRouting());
     for (const loop of [this.intake, this.delivery, this.sweeper, this.housekeeping]) loop.start();
     this.scheduler.start();
   }
 
   /** Stop taking work, let in-flight deliveries finish (bounded), then stop every loop. */
   async stop(): Promise<void> {
+    this.storage.routePushes(undefined);
     await Promise.all([
       this.intake.stop(),
       this.delivery.stop(),

@@ -96,7 +96,23 @@ export interface PushRequest {
   idempotency?: { key: string; response: string; expires_before: number };
 }
 
-export type PushOutcome = { kind: 'created' } | { kind: 'replayed'; response: string };
+/** `routed`: the push was routed in its own commit (see PushRouting) and needs no intake. */
+export type PushOutcome = { kind: 'created'; routed: boolean } | { kind: 'replayed'; response: string };
+
+/**
+ * Routing offered by a process's intake for pushes, applied in the push's own commit: the pushed
+ * row is written once, already archived, beside its copies, instead of being written to the
+ * incoming queue, read back by intake, archived and committed a second time.
+ */
+export interface PushRouting {
+  /** True when no older incoming message waits for intake, so a routed push overtakes none. */
+  ready(): boolean;
+  decide(batch: MessageRecord[]): IntakeDecision[] | Promise<IntakeDecision[]>;
+  /** After the commit, with the decisions that were applied. */
+  applied(decisions: IntakeDecision[]): void;
+  /** After a commit that put pushes into the incoming queue instead (not ready, or no decision). */
+  deferred(): void;
+}
 
 export interface QueueFilter {
   message?: string;
@@ -183,6 +199,9 @@ export interface Storage extends MappingStorage, DeliveryStorage, IntegrationSto
 
   /** Store a pushed message (and its idempotency key) durably; resolves after the commit. */
   push(request: PushRequest): Promise<PushOutcome>;
+
+  /** Route pushes at push time with `routing` while it is ready (undefined: never). */
+  routePushes(routing: PushRouting | undefined): void;
 
   /**
    * Claim up to `limit` pending incoming messages (oldest first), let `decide` route them, and apply

@@ -11,6 +11,7 @@ import type {
 import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
+import { attemptQuery, settleQuery } from './settle-statements.js';
 import { incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
 
 type Tx = Transaction<DB>;
@@ -97,48 +98,11 @@ export class SqlDelivery {
   }
 
   private async applySettlement(trx: Tx, s: Settlement): Promise<boolean> {
-    const o = s.outcome;
-    const counted = o.kind !== 'released';
-    const base = {
-      lease_owner: null,
-      lease_expires_at: null,
-      locked_at: null,
-      ...(s.result !== undefined ? { result: s.result } : {}),
-      ...(counted ? { attempts: sql<number>`attempts + 1` } : {}),
-    };
-    const changes =
-      o.kind === 'completed'
-        ? {
-            ...base,
-            queue_name: 'archived' as const,
-            source: 'accepted' as const,
-            state: 'completed' as const,
-            completed_at: s.now,
-            update_url: null,
-          }
-        : o.kind === 'scheduled'
-          ? { ...base, state: 'scheduled' as const, attempt_at: o.attempt_at, update_url: o.update_url }
-          : o.kind === 'failing'
-            ? { ...base, state: 'failing' as const, attempt_at: o.attempt_at, last_error: o.last_error }
-            : o.kind === 'parked'
-              ? {
-                  ...base,
-                  state: 'parked' as const,
-                  attempt_at: null,
-                  last_error: o.last_error,
-                  reason: o.reason,
-                }
-              : { ...base, state: 'pending' as const, attempt_at: s.now };
-    const res = await trx
-      .updateTable('messages')
-      .set(changes)
-      .where('id', '=', s.id)
-      .where('lease_owner', '=', s.lease)
-      .where('state', '=', 'running')
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return false;
+    const res = await trx.executeQuery(settleQuery(this.dialect, s));
+    if (Number(res.numAffectedRows ?? 0n) === 0) return false;
+    if (s.attempt) await trx.executeQuery(attemptQuery(this.dialect, s.attempt));
+    if (s.children.length === 0 && s.notifications.length === 0 && s.parameters.length === 0) return true;
 
-    if (s.attempt) await trx.insertInto('attempts').values(s.attempt).execute();
     // A child that cannot be routed (bad entry, loop) is archived as invalid at once: kept, not dropped.
     const row = (c: NewIncoming & { invalid?: string }) =>
       c.invalid

@@ -1,5 +1,12 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { AcceptedCopy, IntakeDecision, MessageRecord, PushOutcome, PushRequest } from './contract.js';
+import type {
+  AcceptedCopy,
+  IntakeDecision,
+  MessageRecord,
+  PushOutcome,
+  PushRequest,
+  PushRouting,
+} from './contract.js';
 import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
@@ -17,6 +24,7 @@ export class SqlIngest {
   private readonly pushes: GroupCommitter<PushRequest, PushOutcome>;
   /** (store, type) pairs already recorded in message_types_seen by this process. */
   private readonly seenTypes = new Set<string>();
+  private routing: PushRouting | undefined;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -34,11 +42,35 @@ export class SqlIngest {
     return this.pushes.submit(request);
   }
 
+  routePushes(routing: PushRouting | undefined): void {
+    this.routing = routing;
+  }
+
+  /**
+   * Routing decisions for a push batch, made before its transaction opens (the router may read
+   * the database), or none: when intake is not ready, or the router fails — then the pushes go to
+   * the incoming queue and intake routes them as usual.
+   */
+  private async decidePushes(batch: PushRequest[]): Promise<Map<string, IntakeDecision> | undefined> {
+    const routing = this.routing;
+    if (!routing?.ready()) return undefined;
+    try {
+      const decisions = await routing.decide(batch.map((req) => incomingRow(req.message) as MessageRecord));
+      return new Map(decisions.map((d) => [d.id, d]));
+    } catch {
+      return undefined;
+    }
+  }
+
   private async commitPushes(batch: PushRequest[]): Promise<PushOutcome[]> {
     const newTypes = new Set<string>();
+    const decided = await this.decidePushes(batch);
+    const applied: IntakeDecision[] = [];
+    const now = Date.now();
     const outcomes = await this.db.transaction().execute(async (trx) => {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];
+      const copies: MessageRow[] = [];
       for (const req of batch) {
         if (req.idempotency && !(await this.claimIdempotencyKey(trx, req))) {
           const prior = await trx
@@ -50,13 +82,20 @@ export class SqlIngest {
           outcomes.push({ kind: 'replayed', response: prior.response });
           continue;
         }
-        rows.push(incomingRow(req.message));
-        outcomes.push({ kind: 'created' });
+        const row = incomingRow(req.message);
+        const decision = decided?.get(row.id);
+        if (decision) {
+          await this.settleRouted(trx, row, decision, now, copies);
+          applied.push(decision);
+        }
+        rows.push(row);
+        outcomes.push({ kind: 'created', routed: decision !== undefined });
         const seenKey = `${req.message.store_id}\u0000${req.message.message}`;
         if (!this.seenTypes.has(seenKey)) newTypes.add(seenKey);
       }
-      await this.insertMessages(trx, rows);
-      if (rows.length > 0) await this.notify(trx, 'incoming');
+      await this.insertMessages(trx, rows.concat(copies));
+      if (rows.some((r) => r.queue_name === 'incoming')) await this.notify(trx, 'incoming');
+      if (copies.some((c) => c.queue_name === 'accepted')) await this.notify(trx, 'accepted');
       if (newTypes.size > 0) {
         const values = [...newTypes].map((k) => {
           const [store_id, message] = k.split('\u0000') as [string, string];
@@ -71,7 +110,55 @@ export class SqlIngest {
       return outcomes;
     });
     for (const k of newTypes) this.seenTypes.add(k);
+    if (applied.length > 0) this.routing?.applied(applied);
+    if (outcomes.some((o) => o.kind === 'created' && !o.routed)) this.routing?.deferred();
     return outcomes;
+  }
+
+  /**
+   * A push routed in its own commit: its row is written already in the state intake would have
+   * left it in (archived completed, skipped or invalid), and its copies are added to `copies`.
+   */
+  private async settleRouted(
+    trx: Tx,
+    row: MessageRow,
+    decision: IntakeDecision,
+    now: number,
+    copies: MessageRow[],
+  ): Promise<void> {
+    row.queue_name = 'archived';
+    row.source = 'incoming';
+    row.state = 'completed';
+    row.completed_at = now;
+    if (decision.invalid) {
+      row.state = 'invalid';
+      row.reason = decision.invalid;
+      return;
+    }
+    const made = await this.makeCopies(trx, row as MessageRecord, decision, now, copies);
+    if (made.taken === 0) {
+      row.state = 'skipped';
+      row.reason = made.duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping');
+    }
+  }
+
+  /** Copy rows for a decision (identifier keys taken; a held key makes a skipped duplicate child). */
+  private async makeCopies(
+    trx: Tx,
+    incoming: MessageRecord,
+    decision: IntakeDecision,
+    now: number,
+    out: MessageRow[],
+  ): Promise<{ taken: number; duplicates: number }> {
+    let taken = 0;
+    let duplicates = 0;
+    for (const copy of decision.copies) {
+      const duplicate = copy.dedup ? !(await this.takeIdentifierKey(trx, copy, now)) : false;
+      out.push(copyRow(incoming, copy, now, duplicate));
+      if (duplicate) duplicates++;
+      else taken++;
+    }
+    return { taken, duplicates };
   }
 
   /** True when this request now owns the key; false when an unexpired earlier request holds it. */
@@ -174,14 +261,7 @@ export class SqlIngest {
         mark('invalid', decision.invalid, incoming.id);
         continue;
       }
-      let taken = 0;
-      let duplicates = 0;
-      for (const copy of decision.copies) {
-        const duplicate = copy.dedup ? !(await this.takeIdentifierKey(trx, copy, now)) : false;
-        copies.push(copyRow(incoming, copy, now, duplicate));
-        if (duplicate) duplicates++;
-        else taken++;
-      }
+      const { taken, duplicates } = await this.makeCopies(trx, incoming, decision, now, copies);
       if (taken === 0)
         mark('skipped', duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping'), incoming.id);
     }

@@ -118,6 +118,7 @@ export class SqlStorage implements Storage {
   // ---- push and intake (sql-ingest.ts) -------------------------------------------------------
 
   push: Storage['push'] = (...a) => this.ingest.push(...a);
+  routePushes: Storage['routePushes'] = (...a) => this.ingest.routePushes(...a);
   intake: Storage['intake'] = (...a) => this.ingest.intake(...a);
 
   // ---- reads (sql-reads.ts) ------------------------------------------------------------------

@@ -85,13 +85,13 @@ for (const backend of backends()) {
         message: incoming(),
         idempotency: { key: 'k', response: 'B', expires_before: now - 1000 },
       });
-      assert.deepEqual(a, { kind: 'created' });
+      assert.deepEqual(a, { kind: 'created', routed: false });
       assert.deepEqual(b, { kind: 'replayed', response: 'A' });
       const c = await storage.push({
         message: incoming(),
         idempotency: { key: 'k', response: 'C', expires_before: now + 1000 },
       });
-      assert.deepEqual(c, { kind: 'created' });
+      assert.deepEqual(c, { kind: 'created', routed: false });
       assert.equal(await storage.purgeIdempotencyKeys(now + 60_000), 1);
     });
 
@@ -167,6 +167,82 @@ for (const backend of backends()) {
       const counts = await storage.queueCounts(storeId);
       assert.equal(counts.incoming, 0);
       assert.equal(counts.pending, 3);
+    });
+
+    test('push-time routing: a routed push is written once, archived, beside its copies', async () => {
+      const mappingId = newId();
+      let ready = false;
+      const applied: string[] = [];
+      let deferred = 0;
+      storage.routePushes({
+        ready: () => ready,
+        decide: (batch) =>
+          batch.map((m) => {
+            if (m.payload === '{"bad":true}') return { id: m.id, invalid: 'schema', copies: [] };
+            if (m.message !== 'order:new') return { id: m.id, copies: [], reason: 'no mapping' };
+            return {
+              id: m.id,
+              copies: [
+                {
+                  id: newId(),
+                  mapping_id: mappingId,
+                  consumer: 'shop.orders',
+                  ordering_key: null,
+                  dedup: { key: 'P1', expires_at: Date.now() + 60_000 },
+                },
+              ],
+            };
+          }),
+        applied: (decisions) => applied.push(...decisions.map((d) => d.id)),
+        deferred: () => deferred++,
+      });
+      try {
+        // not ready: the push is queued for intake as before, and the routing is told
+        const queued = incoming('order:new', '{"order":{"number":"P1"}}');
+        assert.deepEqual(await storage.push({ message: queued }), { kind: 'created', routed: false });
+        assert.equal((await storage.getMessage(storeId, queued.id))?.queue_name, 'incoming');
+        assert.equal(deferred, 1);
+        await storage.intake(10, (batch) => batch.map((m) => ({ id: m.id, copies: [] })), Date.now());
+
+        ready = true;
+        const [first, second, other, bad] = [
+          incoming('order:new', '{"order":{"number":"P1"}}'),
+          incoming('order:new', '{"order":{"number":"P1"}}'),
+          incoming('acme:other:new', '{}'),
+          incoming('order:new', '{"bad":true}'),
+        ];
+        const outcomes = await Promise.all(
+          [first, second, other, bad].map((message) => storage.push({ message })),
+        );
+        assert.ok(outcomes.every((o) => o.kind === 'created' && o.routed));
+        assert.deepEqual(applied.sort(), [first, second, other, bad].map((m) => m.id).sort());
+        assert.equal(deferred, 1);
+
+        const stateOf = async (id: string) => {
+          const m = await storage.getMessage(storeId, id);
+          return [m?.queue_name, m?.state, m?.reason];
+        };
+        assert.deepEqual(await stateOf(first.id), ['archived', 'completed', null]);
+        assert.deepEqual(await stateOf(second.id), ['archived', 'skipped', 'duplicate']);
+        assert.deepEqual(await stateOf(other.id), ['archived', 'skipped', 'no mapping']);
+        assert.deepEqual(await stateOf(bad.id), ['archived', 'invalid', 'schema']);
+        const copies = await storage.children(storeId, first.id);
+        assert.deepEqual(
+          copies.map((c) => [c.queue_name, c.state]),
+          [['accepted', 'pending']],
+        );
+        const dup = await storage.children(storeId, second.id);
+        assert.deepEqual(
+          dup.map((c) => [c.queue_name, c.state]),
+          [['archived', 'skipped']],
+        );
+        // the copy is deliverable like one made by intake
+        const leased = await storage.leaseDeliveries('lease-p', 10, Date.now() + 1, 30_000, []);
+        assert.ok(leased.some((m) => m.parent_id === first.id && m.mapping_id === mappingId));
+        await storage.sweepLeases(Date.now(), true);
+      } finally {
+        storage.routePushes(undefined);
+      }
     });
 
     test('an identifier key is free again once it expires', async () => {

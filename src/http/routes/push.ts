@@ -103,7 +103,7 @@ export function pushRoutes(ctx: AppContext) {
             .send(outcome.response as never);
         }
         ctx.metrics?.pushed.inc();
-        ctx.onIncoming();
+        if (!outcome.routed) ctx.onIncoming();
         return reply
           .code(201)
           .type('application/json')

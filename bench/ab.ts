@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hubDrain, mapToSink } from './drain.js';
+import { startHub } from './hub.js';
+import { ingest } from './ingest.js';
+import { median } from './phases.js';
+import { DIST, installExitHandlers, pinSelf, startNode, stop, stopAll } from './processes.js';
+
+/**
+ * A/B of two builds on this machine, for a change's before and after: the same ingest and drain
+ * as the full bench, alternating the two hubs round by round (the VM's speed drifts by minutes).
+ *
+ *   node dist/bench/ab.js OTHER_CHECKOUT [--rounds N] [-- serve options for both]
+ *
+ * OTHER_CHECKOUT is a directory with a built `dist/` (e.g. `git worktree add /tmp/old HEAD~1`,
+ * `npm ci && npm run build` there). Prints medians and per-round figures; appends nothing.
+ */
+const argv = process.argv.slice(2);
+const dashdash = argv.indexOf('--');
+const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
+const extraArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
+const other = own.find((a) => !a.startsWith('--'));
+if (!other) throw new Error('usage: ab.js OTHER_CHECKOUT [--rounds N] [-- serve options]');
+const rounds = Number(own[own.indexOf('--rounds') + 1] ?? 3) || 3;
+installExitHandlers();
+pinSelf(1);
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'switchyard-ab-'));
+  dirs.push(d);
+  return d;
+};
+const sink = await startNode('sink', `${DIST}bench/sink.js`, [], { cpu: 1 });
+const subjects = [
+  { key: 'this', root: undefined as string | undefined },
+  { key: 'other', root: other },
+];
+const ingestHubs = await Promise.all(
+  subjects.map((s) => startHub({ name: `${s.key}-ingest`, dataDir: tmp(), cpu: 0, root: s.root, extraArgs })),
+);
+const rates: Record<string, number[]> = { this: [], other: [] };
+const drains: Record<string, number[]> = { this: [], other: [] };
+for (let r = 0; r < rounds; r++) {
+  for (const [i, s] of subjects.entries()) {
+    const hub = ingestHubs[i]!;
+    const fig = await ingest(
+      hub.child,
+      `${hub.url}${hub.pushPath}`,
+      { 'x-augury-token': hub.token },
+      {
+        warmupSeconds: 2,
+        seconds: 4,
+        connections: 100,
+        maxRequests: 300_000,
+      },
+    );
+    rates[s.key]!.push(fig.rps);
+    process.stdout.write(
+      `round ${r + 1} ${s.key} ingest: ${fig.rps} req/s p99 ${fig.p99} ms cores ${fig.serverCores}\n`,
+    );
+  }
+}
+await Promise.all(ingestHubs.map((h) => stop(h.child)));
+for (let r = 0; r < rounds; r++) {
+  for (const s of subjects) {
+    // a fresh hub per drain round: the drain must not inherit the ingest's backlog
+    const hub = await startHub({ name: `${s.key}-drain`, dataDir: tmp(), cpu: 0, root: s.root, extraArgs });
+    await mapToSink(hub, sink, 64);
+    await hubDrain(hub, sink, 1000, 64, 120_000);
+    const fig = await hubDrain(hub, sink, 8000, 64, 120_000);
+    drains[s.key]!.push(fig.rate);
+    process.stdout.write(`round ${r + 1} ${s.key} drain: ${fig.rate}/s (pushes took ${fig.pushSeconds} s)\n`);
+    await stop(hub.child);
+  }
+}
+for (const s of subjects) {
+  process.stdout.write(
+    `${s.key}: ingest median ${median(rates[s.key]!)} req/s, drain median ${median(drains[s.key]!)}/s\n`,
+  );
+}
+await stopAll();
+for (const d of dirs) rmSync(d, { recursive: true, force: true });
+process.exit(0);

@@ -6,11 +6,16 @@ interface Entry {
   store: Store | undefined;
   digests: string[];
   loadedAt: number;
+  /** Tokens already checked against `digests` (no SHA-256 per push); dies with the entry. */
+  accepted: Set<string>;
 }
+
+const ACCEPTED_PER_STORE = 64;
 
 /**
  * Checks `X-Augury-Token` against a store's active tokens. Lookups are cached for a few seconds so
- * a push costs no database read; a token revoked through this process is dropped at once, and one
+ * a push costs no database read, and a token that matched is remembered with the entry so the next
+ * push costs no hash either; a token revoked through this process is dropped at once, and one
  * revoked by another process (PostgreSQL mode) stops working within `ttlMs`.
  */
 export class StoreAuth {
@@ -25,12 +30,17 @@ export class StoreAuth {
     let entry = this.cache.get(storeId);
     if (!entry || now - entry.loadedAt > this.ttlMs) {
       const store = await this.storage.getStore(storeId);
-      entry = { store, digests: store ? await this.storage.activeTokenHashes(storeId) : [], loadedAt: now };
+      const digests = store ? await this.storage.activeTokenHashes(storeId) : [];
+      entry = { store, digests, loadedAt: now, accepted: new Set() };
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(storeId, entry);
     }
     if (!entry.store) throw new HubError('STORE_NOT_FOUND');
-    if (!token || !tokenMatches(token, entry.digests)) throw new HubError('TOKEN_INVALID');
+    if (!token) throw new HubError('TOKEN_INVALID');
+    if (!entry.accepted.has(token)) {
+      if (!tokenMatches(token, entry.digests)) throw new HubError('TOKEN_INVALID');
+      if (entry.accepted.size < ACCEPTED_PER_STORE) entry.accepted.add(token);
+    }
     return entry.store;
   }
 

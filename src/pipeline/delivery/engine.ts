@@ -44,7 +44,9 @@ export class DeliveryEngine {
   private readonly lanes = new Map<string, { running: number; queue: LeasedMessage[] }>();
   /** Mappings by id, kept 2 s: changes made through this process are dropped at once (forgetMappings). */
   private readonly mappings = new Map<string, { mapping: Mapping | undefined; at: number }>();
-  private readonly shutdown = new AbortController();
+  /** Controllers of the POSTs in flight, aborted together when shutdown's grace runs out. */
+  private readonly requests = new Set<AbortController>();
+  private aborted = false;
   private inFlight = 0;
   private queued = 0;
   private stopping = false;
@@ -113,7 +115,10 @@ export class DeliveryEngine {
       const idle = new Promise<void>((resolve) => {
         this.idle = resolve;
       });
-      const timer = setTimeout(() => this.shutdown.abort(), graceMs);
+      const timer = setTimeout(() => {
+        this.aborted = true;
+        for (const c of this.requests) c.abort(new DOMException('shutting down', 'AbortError'));
+      }, graceMs);
       await idle;
       clearTimeout(timer);
     }
@@ -184,9 +189,9 @@ export class DeliveryEngine {
       const all = wantsParameters ? await this.storage.listParameters(m.store_id) : [];
       const params = parametersFor(mapping, all, integration);
       const req = buildServiceRequest(m, mapping, params, now);
-      const result = await post(this.agent, req, mapping.options.timeout_ms, this.shutdown.signal);
+      const result = await post(this.agent, req, mapping.options.timeout_ms, this.requests);
       free();
-      if (result.error && this.shutdown.signal.aborted) {
+      if (result.error && this.aborted) {
         settlement = released(m);
         return;
       }

@@ -11,16 +11,16 @@ export async function post(
   agent: Agent,
   req: ServiceRequest,
   timeoutMs: number,
-  shutdown: AbortSignal,
+  inFlight: Set<AbortController>,
 ): Promise<TryResult> {
   const startedAt = Date.now();
   const t0 = performance.now();
-  // One controller and one timer per request. (AbortSignal.any over the long-lived shutdown signal
-  // would register every request on it; Node 20 keeps those composite signals around.)
+  // One controller and one timer per request; shutdown aborts every controller in `inFlight`.
+  // (A listener per request on one long-lived shutdown signal cost more than the set: Node's
+  // EventTarget is slow to add and remove listeners, and AbortSignal.any keeps composites around.)
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
-  const onShutdown = () => controller.abort(shutdown.reason);
-  shutdown.addEventListener('abort', onShutdown, { once: true });
+  inFlight.add(controller);
   try {
     const res = await request(req.url, {
       method: 'POST',
@@ -54,7 +54,7 @@ export async function post(
     return { url: req.url, startedAt, durationMs: performance.now() - t0, error: reason };
   } finally {
     clearTimeout(timer);
-    shutdown.removeEventListener('abort', onShutdown);
+    inFlight.delete(controller);
   }
 }
 

@@ -37,11 +37,6 @@ export interface DialectHooks {
   readonly insertChunk: number;
   /** A faster way to insert message rows inside an open transaction (SQLite: a prepared statement). */
   readonly insertMessageRows?: (rows: readonly MessageRow[]) => void;
-  /**
-   * The database handle for the delivery stage's own writes (leases, renewals, settlements), when
-   * they may skip the durability wait (SQLite: see open.ts); otherwise the main one.
-   */
-  readonly deliveryDb?: Kysely<DB>;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */
   readonly lock?: (trx: Tx, name: string) => Promise<void>;
   /** Tell other processes, at commit, that a queue has new work (PostgreSQL: pg_notify). */
@@ -72,7 +67,7 @@ export class SqlStorage implements Storage {
     this.stores = new SqlStores(db, hooks.lock);
     this.ingest = new SqlIngest(db, hooks, notify);
     this.reads = new SqlReads(db);
-    this.delivery = new SqlDelivery(hooks.deliveryDb ?? db, hooks.dialect, notify);
+    this.delivery = new SqlDelivery(db, hooks.dialect, notify);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);
   }

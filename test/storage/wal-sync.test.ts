@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { type Generated, Kysely, sql } from 'kysely';
-import { CachingSqliteDialect, SharedSqliteConnection } from '../../src/storage/sqlite/dialect.js';
+import { CachingSqliteDialect } from '../../src/storage/sqlite/dialect.js';
 import { WalSyncer } from '../../src/storage/sqlite/wal-sync.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-walsync-'));
@@ -149,40 +149,5 @@ describe('SQLite dialect and the WAL sync', () => {
     assert.equal(count.rows[0]!.n, 2);
     assert.equal(syncs.length, 2);
     await kysely.destroy();
-  });
-});
-
-describe('two handles on one SQLite connection', () => {
-  test('writes through the lazy handle resolve at COMMIT; both share one connection and its mutex', async () => {
-    const { db } = walDatabase('shared.db');
-    const shared = new SharedSqliteConnection(db);
-    const syncs: (() => void)[] = [];
-    type T = { t: { id: Generated<number>; v: string } };
-    const durable = new Kysely<T>({
-      dialect: new CachingSqliteDialect(shared, () => new Promise<void>((r) => syncs.push(r))),
-    });
-    const lazy = new Kysely<T>({ dialect: new CachingSqliteDialect(shared) });
-
-    let durableDone = false;
-    const tx = durable.transaction().execute(async (trx) => {
-      await trx.insertInto('t').values({ v: 'durable' }).execute();
-      await tick();
-    });
-    void tx.then(() => {
-      durableDone = true;
-    });
-    // queued behind the open transaction, then done without any sync
-    await lazy.insertInto('t').values({ v: 'lazy' }).execute();
-    assert.equal(syncs.length, 1, 'only the durable transaction asked for a sync');
-    assert.equal(durableDone, false, 'which still waits for it');
-    syncs[0]!();
-    await tx;
-    const rows = await lazy.selectFrom('t').select('v').orderBy('id').execute();
-    assert.deepEqual(
-      rows.map((r) => r.v),
-      ['durable', 'lazy'],
-    );
-    await durable.destroy();
-    await lazy.destroy(); // closing twice is harmless
   });
 });

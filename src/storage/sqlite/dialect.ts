@@ -28,21 +28,15 @@ import {
  * commit before it resolves. Callers never see a write as done before it is on disk.
  */
 export class CachingSqliteDialect implements Dialect {
-  private readonly shared: SharedSqliteConnection;
-
-  /** `sync` absent: writes resolve at COMMIT, durable by the next sync of anyone (open.ts). */
   constructor(
-    connection: BetterSqlite3.Database | SharedSqliteConnection,
+    private readonly db: BetterSqlite3.Database,
     private readonly sync?: () => Promise<void>,
-  ) {
-    this.shared =
-      connection instanceof SharedSqliteConnection ? connection : new SharedSqliteConnection(connection);
-  }
+  ) {}
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new CachingSqliteDriver(this.shared, this.sync);
+    return new CachingSqliteDriver(this.db, this.sync);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
@@ -88,41 +82,25 @@ class CachingSqliteConnection implements DatabaseConnection {
   }
 }
 
-/**
- * The process's one connection and the mutex that hands it out. Two Kysely instances may share it
- * (open.ts): one whose writes wait for durability, one whose writes do not.
- */
-export class SharedSqliteConnection {
-  readonly connection: CachingSqliteConnection;
-  lock: Promise<void> | undefined;
-  release: (() => void) | undefined;
-  private closed = false;
+class CachingSqliteDriver implements Driver {
+  private connection: CachingSqliteConnection;
+  private lock: Promise<void> | undefined;
+  private release: (() => void) | undefined;
 
-  constructor(readonly db: BetterSqlite3.Database) {
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly sync?: () => Promise<void>,
+  ) {
     this.connection = new CachingSqliteConnection(db);
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.db.close();
-  }
-}
-
-class CachingSqliteDriver implements Driver {
-  constructor(
-    private readonly shared: SharedSqliteConnection,
-    private readonly sync?: () => Promise<void>,
-  ) {}
-
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
-    const shared = this.shared;
-    while (shared.lock) await shared.lock;
-    shared.lock = new Promise((resolve) => {
-      shared.release = resolve;
+    while (this.lock) await this.lock;
+    this.lock = new Promise((resolve) => {
+      this.release = resolve;
     });
-    return shared.connection;
+    return this.connection;
   }
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'));
@@ -130,22 +108,21 @@ class CachingSqliteDriver implements Driver {
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('COMMIT'));
     // a transaction may have written through the connection directly (fast-insert.ts)
-    this.shared.connection.wrote = true;
+    this.connection.wrote = true;
   }
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
   }
   async releaseConnection(): Promise<void> {
-    const shared = this.shared;
-    const wrote = shared.connection.wrote && !shared.db.inTransaction;
-    if (wrote) shared.connection.wrote = false;
-    const release = shared.release;
-    shared.lock = undefined;
-    shared.release = undefined;
+    const wrote = this.connection.wrote && !this.db.inTransaction;
+    if (wrote) this.connection.wrote = false;
+    const release = this.release;
+    this.lock = undefined;
+    this.release = undefined;
     release?.();
     if (wrote && this.sync) await this.sync();
   }
   async destroy(): Promise<void> {
-    this.shared.close();
+    this.db.close();
   }
 }

@@ -5,7 +5,7 @@ import { Kysely } from 'kysely';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
 import { startCheckpointer } from './checkpointer.js';
-import { CachingSqliteDialect, SharedSqliteConnection } from './dialect.js';
+import { CachingSqliteDialect } from './dialect.js';
 import { messageInserter } from './fast-insert.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { WalSyncer } from './wal-sync.js';
@@ -31,21 +31,15 @@ export function openSqlite(file: string, sync: SqliteSync = 'full'): SqlStorage 
   db.pragma('wal_autocheckpoint = 20000');
   const stopCheckpointer = startCheckpointer(file);
   const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`) : undefined;
-  const shared = new SharedSqliteConnection(db);
   const kysely = new Kysely<DB>({
-    dialect: new CachingSqliteDialect(shared, syncer && (() => syncer.sync())),
+    dialect: new CachingSqliteDialect(db, syncer && (() => syncer.sync())),
   });
-  // Leases, renewals and settlements acknowledge nothing to anyone: if a power cut took one, the
-  // message would only be delivered again, as at-least-once allows. Their writes resolve at COMMIT
-  // and become durable with the next sync, so no delivery waits for the disk before its POST.
-  const deliveryDb = new Kysely<DB>({ dialect: new CachingSqliteDialect(shared) });
   return new SqlStorage(kysely, {
     dialect: 'sqlite',
     intakeMode: 'select-then-apply',
     migrations: SQLITE_MIGRATIONS,
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
-    deliveryDb,
     close: async () => {
       await syncer?.close();
       await stopCheckpointer();

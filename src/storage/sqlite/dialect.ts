@@ -68,11 +68,16 @@ class CachingSqliteConnection implements DatabaseConnection {
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const stmt = this.prepare(query.sql);
     const params = query.parameters as unknown[];
-    // `readonly` is false for INSERT/UPDATE/DELETE, RETURNING or not (BEGIN/COMMIT count as
-    // read-only; the statements between them mark the write)
-    if (!stmt.readonly) this.wrote = true;
-    if (stmt.reader) return { rows: stmt.all(params) as R[] };
+    // A statement that changed rows marks the write (BEGIN/COMMIT count as read-only; the
+    // statements between them mark it). One that matched nothing — a lease that found no due
+    // message — needs no sync.
+    if (stmt.reader) {
+      const rows = stmt.all(params) as R[];
+      if (!stmt.readonly && rows.length > 0) this.wrote = true;
+      return { rows };
+    }
     const { changes } = stmt.run(params);
+    if (changes > 0) this.wrote = true;
     return { numAffectedRows: BigInt(changes), rows: [] };
   }
 

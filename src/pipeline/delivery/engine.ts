@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { Metrics } from '../../http/metrics.js';
 import type { Storage } from '../../storage/contract.js';
-import type { CopyHandover, LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
+import type { LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';
 import { post } from './http.js';
 import { settle } from './outcome.js';
@@ -58,15 +58,6 @@ export class DeliveryEngine {
   private lastExcludingLease = 0;
   /** The last step found no free slot; the next delivery to finish must wake the loop. */
   private starved = false;
-  /** Slots promised to copies being written leased to us (handover), not yet delivered. */
-  private reserved = 0;
-  /**
-   * Whether due messages may be waiting in the database. New copies are taken by handover only
-   * while it is false, so they never jump ahead of older ones. It starts true (a restart may find
-   * a backlog) and follows every lease: a lease that filled its limit, or had to skip saturated
-   * lanes, may have left due messages behind; one that found fewer did not.
-   */
-  private backlog = true;
   private readonly heartbeat: NodeJS.Timeout;
   private idle: (() => void) | undefined;
 
@@ -84,31 +75,8 @@ export class DeliveryEngine {
     this.heartbeat.unref();
   }
 
-  /** Takes new copies in the transaction that creates them (see CopyHandover). */
-  handover(): CopyHandover {
-    return {
-      reserve: (count, now) => {
-        const free = this.maxInFlight - this.inFlight - this.queued - this.reserved;
-        if (this.stopping || this.backlog || free <= 0) return undefined;
-        const take = Math.min(count, free);
-        const lease = `${this.owner}:${++this.leaseSeq}`;
-        this.reserved += take;
-        this.held.set(lease, take); // renewed by the heartbeat from now on
-        return { lease, take, expiresAt: now + this.leaseMs };
-      },
-      deliver: (copies) => {
-        this.reserved -= copies.length;
-        for (const m of copies) this.enqueue(m);
-      },
-      cancel: (lease, take) => {
-        this.reserved -= take;
-        this.held.delete(lease);
-      },
-    };
-  }
-
   async step(): Promise<number> {
-    const free = this.maxInFlight - this.inFlight - this.queued - this.reserved;
+    const free = this.maxInFlight - this.inFlight - this.queued;
     if (this.stopping) return 0;
     if (free <= 0) {
       // every slot is taken, some by deliveries still waiting for their settlement to commit:
@@ -130,7 +98,6 @@ export class DeliveryEngine {
       saturated,
     );
     if (leased.length > 0) this.held.set(lease, leased.length);
-    this.backlog = leased.length >= Math.min(free, this.batch) || saturated.length > 0;
     if (saturated.length > 0) this.lastExcludingLease = Date.now();
     for (const m of leased) this.enqueue(m);
     return leased.length;

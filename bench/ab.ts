@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { hubDrain, mapToSink } from './drain.js';
 import { startHub } from './hub.js';
 import { ingest } from './ingest.js';
+import { endToEnd } from './latency.js';
 import { median } from './phases.js';
 import { DIST, installExitHandlers, pinSelf, startNode, stop, stopAll } from './processes.js';
 
@@ -11,7 +12,9 @@ import { DIST, installExitHandlers, pinSelf, startNode, stop, stopAll } from './
  * A/B of two builds on this machine, for a change's before and after: the same ingest and drain
  * as the full bench, alternating the two hubs round by round (the VM's speed drifts by minutes).
  *
- *   node dist/bench/ab.js OTHER_CHECKOUT [--rounds N] [-- serve options for both]
+ *   node dist/bench/ab.js OTHER_CHECKOUT [--rounds N] [--e2e] [-- serve options for both]
+ *
+ * --e2e measures end-to-end latency at 500 pushes/s (10 s a round) instead of ingest and drain.
  *
  * OTHER_CHECKOUT is a directory with a built `dist/` (e.g. `git worktree add /tmp/old HEAD~1`,
  * `npm ci && npm run build` there). Prints medians and per-round figures; appends nothing.
@@ -33,6 +36,30 @@ const tmp = () => {
   return d;
 };
 const sink = await startNode('sink', `${DIST}bench/sink.js`, [], { cpu: 1 });
+if (own.includes('--e2e')) {
+  const p99s: Record<string, number[]> = { this: [], other: [] };
+  const hubs = await Promise.all(
+    [undefined, other].map((root, i) =>
+      startHub({ name: `e2e-${i}`, dataDir: tmp(), cpu: 0, root, extraArgs }),
+    ),
+  );
+  for (const hub of hubs) await mapToSink(hub, sink, 64);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, key] of ['this', 'other'].entries()) {
+      const l = await endToEnd(hubs[i]!, sink, 500, 10, 1);
+      p99s[key]!.push(l.p99);
+      process.stdout.write(
+        `round ${r + 1} ${key} e2e: p50 ${l.p50} p99 ${l.p99} max ${l.max} ms; push→201 p99 ${l.pushP99} ms; ` +
+          `ELD max ${l.eld?.max} ms\n`,
+      );
+    }
+  }
+  for (const key of ['this', 'other'])
+    process.stdout.write(`${key}: e2e p99 median ${median(p99s[key]!)} ms\n`);
+  await stopAll();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  process.exit(0);
+}
 const subjects = [
   { key: 'this', root: undefined as string | undefined },
   { key: 'other', root: other },

@@ -65,10 +65,12 @@ export async function endToEnd(
     return r;
   };
   try {
-    // A fresh process's first requests pay for undici's parser compilation and cold code: warm up
-    // for a second at the same rate and let those deliveries arrive before the measured run.
+    // A fresh process's first requests pay for undici's parser compilation, cold code and the GCs
+    // that follow start-up: warm up for three seconds at the same rate (one second was not enough:
+    // `ab.js --e2e` showed the first 10 s run after a start at p99 48–69 ms, the next ones at
+    // 7–10 ms) and let those deliveries arrive before the measured run.
     await resetSink(sink);
-    const warm = await run(1);
+    const warm = await run(3);
     await waitFor(
       'warm-up deliveries',
       async () => ((await sinkStats(sink)).count >= warm.sent.length ? true : undefined),

@@ -14,7 +14,8 @@ import { DIST, installExitHandlers, pinSelf, startNode, stop, stopAll } from './
  *
  *   node dist/bench/ab.js OTHER_CHECKOUT [--rounds N] [--e2e] [-- serve options for both]
  *
- * --e2e measures end-to-end latency at 500 pushes/s (10 s a round) instead of ingest and drain.
+ * --e2e measures end-to-end latency at 500 pushes/s (10 s a round) instead of ingest and drain;
+ * --fill N pushes N messages into each hub first.
  *
  * OTHER_CHECKOUT is a directory with a built `dist/` (e.g. `git worktree add /tmp/old HEAD~1`,
  * `npm ci && npm run build` there). Prints medians and per-round figures; appends nothing.
@@ -43,7 +44,28 @@ if (own.includes('--e2e')) {
       startHub({ name: `e2e-${i}`, dataDir: tmp(), cpu: 0, root, extraArgs }),
     ),
   );
-  for (const hub of hubs) await mapToSink(hub, sink, 64);
+  const fillAt = own.indexOf('--fill');
+  const fill = fillAt >= 0 ? Number(own[fillAt + 1]) : 0;
+  for (const hub of hubs) {
+    // a database that already holds `fill` pushes (the full bench's hub has ~200,000 by then)
+    if (fill > 0) {
+      await ingest(
+        hub.child,
+        `${hub.url}${hub.pushPath}`,
+        { 'x-augury-token': hub.token },
+        {
+          warmupSeconds: 0,
+          seconds: 60,
+          connections: 100,
+          maxRequests: fill,
+        },
+      );
+    }
+    await mapToSink(hub, sink, 64);
+    // --deliver N: push and deliver N messages first, as the full bench's drain phase does
+    const deliverAt = own.indexOf('--deliver');
+    if (deliverAt >= 0) await hubDrain(hub, sink, Number(own[deliverAt + 1]), 64, 300_000);
+  }
   for (let r = 0; r < rounds; r++) {
     for (const [i, key] of ['this', 'other'].entries()) {
       const l = await endToEnd(hubs[i]!, sink, 500, 10, 1);

@@ -39,9 +39,11 @@ const tmp = () => {
 const sink = await startNode('sink', `${DIST}bench/sink.js`, [], { cpu: 1 });
 if (own.includes('--e2e')) {
   const p99s: Record<string, number[]> = { this: [], other: [] };
-  const hubs = await Promise.all(
+  // --probe: time every SQL statement (sql-probe.ts) and print the slowest after each run
+  const probe = own.includes('--probe') ? ['--import', `${DIST}bench/sql-probe.js`] : [];
+  let hubs = await Promise.all(
     [undefined, other].map((root, i) =>
-      startHub({ name: `e2e-${i}`, dataDir: tmp(), cpu: 0, root, extraArgs }),
+      startHub({ name: `e2e-${i}`, dataDir: tmp(), cpu: 0, root, extraArgs, nodeFlags: probe }),
     ),
   );
   const fillAt = own.indexOf('--fill');
@@ -66,10 +68,26 @@ if (own.includes('--e2e')) {
     const deliverAt = own.indexOf('--deliver');
     if (deliverAt >= 0) await hubDrain(hub, sink, Number(own[deliverAt + 1]), 64, 300_000);
   }
+  // --restart: a new process on the same database before measuring (the full bench's drain does)
+  if (own.includes('--restart')) {
+    hubs = await Promise.all(
+      hubs.map(async (h) => {
+        await stop(h.child);
+        return startHub({ ...h.options, credentials: { storeId: h.storeId, token: h.token } });
+      }),
+    );
+  }
   for (let r = 0; r < rounds; r++) {
     for (const [i, key] of ['this', 'other'].entries()) {
       const l = await endToEnd(hubs[i]!, sink, 500, 10, 1);
       p99s[key]!.push(l.p99);
+      if (probe.length > 0) {
+        type Stat = { sql: string; calls: number; totalMs: number; maxMs: number };
+        const stats = await hubs[i]!.child.ask<Stat[]>({ cmd: 'sql-stats' }).catch(() => []);
+        for (const st of [...stats].sort((a, b) => b.maxMs - a.maxMs).slice(0, 4))
+          process.stdout.write(`   max ${st.maxMs} ms ×${st.calls} ${st.sql.slice(0, 90)}\n`);
+        await hubs[i]!.child.ask({ cmd: 'sql-reset' }).catch(() => undefined);
+      }
       process.stdout.write(
         `round ${r + 1} ${key} e2e: p50 ${l.p50} p99 ${l.p99} max ${l.max} ms; push→201 p99 ${l.pushP99} ms; ` +
           `ELD max ${l.eld?.max} ms\n`,

@@ -233,10 +233,9 @@ async function memoryAndStop(key: string, hub: HubProcess): Promise<void> {
   await stop(hub.child);
 }
 
-// The latency run measures the SQLite hub alone: the other hubs are stopped first. Idle, they
-// still checkpoint what the drain left in their WAL (the archive hub's database is 1 GB), and the
-// writeback stalls the measured hub's writes (a full run with them up: push→201 p99 32 ms, event
-// loop stalled up to 28 ms; the same hub alone, after the same loads: p99 6–11 ms).
+// The latency run measures the SQLite hub alone: the other hubs are stopped first, so nothing but
+// the measured hub, the pusher and the sink runs (it made no clear difference: full runs measured
+// p99 36-41 ms either way, while ab.js --e2e on a hub warmed by a previous run measures 6-12 ms).
 say('\n[5/8] peak memory of the hubs (the SQLite hub after the latency run)');
 for (const [key, hub] of Object.entries(hubs)) if (key !== 'sqlite') await memoryAndStop(key, hub);
 

@@ -88,6 +88,9 @@ export class Workers {
     // Push-time routing needs to know the incoming queue holds nothing older than the push: only
     // a one-process hub (SQLite) knows that. With PostgreSQL another process may have a backlog.
     if (this.storage.dialect === 'sqlite') this.storage.routePushes(this.intakeStage.pushRouting());
+    // New copies go to this process's engine in the commit that creates them, when it has room
+    // and no older due message waits (engine.ts); the lease statement takes the rest.
+    this.storage.handOverCopies(this.engine.handover());
     for (const loop of [this.intake, this.delivery, this.sweeper, this.housekeeping]) loop.start();
     this.scheduler.start();
   }
@@ -95,6 +98,7 @@ export class Workers {
   /** Stop taking work, let in-flight deliveries finish (bounded), then stop every loop. */
   async stop(): Promise<void> {
     this.storage.routePushes(undefined);
+    this.storage.handOverCopies(undefined);
     await Promise.all([
       this.intake.stop(),
       this.delivery.stop(),

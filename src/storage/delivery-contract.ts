@@ -20,6 +20,21 @@ export interface LeasedMessage extends MessageRecord {
   update_url: string | null;
 }
 
+/**
+ * Lets this process's delivery engine take new accepted copies in the very transaction that
+ * creates them (a push routed at push time, or intake): they are written already leased, and
+ * handed over in memory after the commit, instead of being written pending and then found and
+ * leased by a separate statement and commit.
+ */
+export interface CopyHandover {
+  /** A lease for up to `count` new copies, or undefined to leave them all pending. */
+  reserve(count: number, now: number): { lease: string; take: number; expiresAt: number } | undefined;
+  /** After the commit, the `take` copies written with the lease, in creation order. */
+  deliver(copies: LeasedMessage[]): void;
+  /** The transaction failed: the reservation is void. */
+  cancel(lease: string, take: number): void;
+}
+
 export interface AttemptRecord {
   id: string;
   message_id: string;
@@ -96,6 +111,9 @@ export interface NotificationFilter {
 }
 
 export interface DeliveryStorage {
+  /** Hand new copies to `handover` while it reserves them (undefined: never). */
+  handOverCopies(handover: CopyHandover | undefined): void;
+
   /**
    * Lease up to `limit` due accepted messages (oldest due first), skipping mappings in `exclude`
    * and messages queued behind an earlier one with the same ordering key.

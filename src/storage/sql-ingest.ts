@@ -7,6 +7,7 @@ import type {
   PushRequest,
   PushRouting,
 } from './contract.js';
+import type { CopyHandover, LeasedMessage } from './delivery-contract.js';
 import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
@@ -15,6 +16,13 @@ import type { DialectHooks } from './sql-storage.js';
 
 type Tx = Transaction<DB>;
 type MessageRow = DB['messages'];
+
+/** Copies written already leased in a transaction, to hand to the engine once it commits. */
+interface Reservation {
+  handover: CopyHandover;
+  lease: string;
+  rows: MessageRow[];
+}
 
 /**
  * The write side of the two first stages: pushes into the incoming queue (group-committed, with
@@ -25,6 +33,7 @@ export class SqlIngest {
   /** (store, type) pairs already recorded in message_types_seen by this process. */
   private readonly seenTypes = new Set<string>();
   private routing: PushRouting | undefined;
+  private handover: CopyHandover | undefined;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -44,6 +53,45 @@ export class SqlIngest {
 
   routePushes(routing: PushRouting | undefined): void {
     this.routing = routing;
+  }
+
+  handOverCopies(handover: CopyHandover | undefined): void {
+    this.handover = handover;
+  }
+
+  /**
+   * Inside the transaction that creates `copies`: the first ones the engine reserves are written
+   * leased to it. Only plain pending copies qualify — a copy with an ordering key may have to wait
+   * behind an earlier one, which only the lease statement knows.
+   */
+  private reserveCopies(copies: MessageRow[], now: number): Reservation | undefined {
+    const handover = this.handover;
+    if (!handover) return undefined;
+    const eligible = copies.filter((c) => c.queue_name === 'accepted' && c.ordering_key === null);
+    if (eligible.length === 0) return undefined;
+    const r = handover.reserve(eligible.length, now);
+    if (!r) return undefined;
+    const rows = eligible.slice(0, r.take);
+    for (const c of rows) {
+      c.state = 'running';
+      c.lease_owner = r.lease;
+      c.lease_expires_at = r.expiresAt;
+      c.locked_at = now;
+    }
+    return { handover, lease: r.lease, rows };
+  }
+
+  /** Runs `work` in a transaction; copies it reserved go to the engine after the commit. */
+  private async withHandover<T>(work: (trx: Tx, reserved: Reservation[]) => Promise<T>): Promise<T> {
+    const reserved: Reservation[] = [];
+    try {
+      const result = await this.db.transaction().execute((trx) => work(trx, reserved));
+      for (const r of reserved) r.handover.deliver(r.rows as unknown as LeasedMessage[]);
+      return result;
+    } catch (err) {
+      for (const r of reserved) r.handover.cancel(r.lease, r.rows.length);
+      throw err;
+    }
   }
 
   /**
@@ -67,7 +115,7 @@ export class SqlIngest {
     const decided = await this.decidePushes(batch);
     const applied: IntakeDecision[] = [];
     const now = Date.now();
-    const outcomes = await this.db.transaction().execute(async (trx) => {
+    const outcomes = await this.withHandover(async (trx, reserved) => {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];
       const copies: MessageRow[] = [];
@@ -93,9 +141,12 @@ export class SqlIngest {
         const seenKey = `${req.message.store_id}\u0000${req.message.message}`;
         if (!this.seenTypes.has(seenKey)) newTypes.add(seenKey);
       }
+      const reservation = this.reserveCopies(copies, now);
+      if (reservation) reserved.push(reservation);
       await this.insertMessages(trx, rows.concat(copies));
       if (rows.some((r) => r.queue_name === 'incoming')) await this.notify(trx, 'incoming');
-      if (copies.some((c) => c.queue_name === 'accepted')) await this.notify(trx, 'accepted');
+      if (copies.some((c) => c.queue_name === 'accepted' && c.state === 'pending'))
+        await this.notify(trx, 'accepted');
       if (newTypes.size > 0) {
         const values = [...newTypes].map((k) => {
           const [store_id, message] = k.split('\u0000') as [string, string];
@@ -205,18 +256,18 @@ export class SqlIngest {
     now: number,
   ): Promise<number> {
     if (this.hooks.intakeMode === 'lock-in-transaction') {
-      return this.db.transaction().execute(async (trx) => {
+      return this.withHandover(async (trx, reserved) => {
         const batch = await claimQuery(trx, limit).forUpdate().skipLocked().execute();
         if (batch.length === 0) return 0;
         const decisions = await decide(batch);
-        await this.applyDecisions(trx, batch, decisions, now);
+        await this.applyDecisions(trx, batch, decisions, now, reserved);
         return batch.length;
       });
     }
     const batch = await claimQuery(this.db, limit).execute();
     if (batch.length === 0) return 0;
     const decisions = await decide(batch);
-    await this.db.transaction().execute((trx) => this.applyDecisions(trx, batch, decisions, now));
+    await this.withHandover((trx, reserved) => this.applyDecisions(trx, batch, decisions, now, reserved));
     return batch.length;
   }
 
@@ -231,6 +282,7 @@ export class SqlIngest {
     batch: MessageRecord[],
     decisions: IntakeDecision[],
     now: number,
+    reserved: Reservation[],
   ): Promise<void> {
     const byId = new Map(batch.map((m) => [m.id, m]));
     const owned = new Set<string>();
@@ -275,8 +327,11 @@ export class SqlIngest {
           .execute();
       }
     }
+    const reservation = this.reserveCopies(copies, now);
+    if (reservation) reserved.push(reservation);
     await this.insertMessages(trx, copies);
-    if (copies.some((c) => c.queue_name === 'accepted')) await this.notify(trx, 'accepted');
+    if (copies.some((c) => c.queue_name === 'accepted' && c.state === 'pending'))
+      await this.notify(trx, 'accepted');
   }
 
   private async takeIdentifierKey(trx: Tx, copy: AcceptedCopy, now: number): Promise<boolean> {

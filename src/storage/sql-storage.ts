@@ -170,6 +170,7 @@ export class SqlStorage implements Storage {
 
   // ---- delivery (queries in sql-delivery.ts) -------------------------------------------------
 
+  handOverCopies: DeliveryStorage['handOverCopies'] = (...a) => this.ingest.handOverCopies(...a);
   leaseDeliveries: DeliveryStorage['leaseDeliveries'] = (...a) => this.delivery.leaseDeliveries(...a);
   renewLeases: DeliveryStorage['renewLeases'] = (...a) => this.delivery.renewLeases(...a);
   settle: DeliveryStorage['settle'] = (...a) => this.delivery.settle(...a);

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import pino from 'pino';
+import { newId } from '../../src/ids.js';
+import { DeliveryEngine } from '../../src/pipeline/delivery/engine.js';
+import { backends } from '../helpers/databases.js';
+import { TestEndpoint } from '../helpers/endpoint.js';
+import { testHub } from '../helpers/hub.js';
+import { createMapping } from '../helpers/mappings.js';
+
+/**
+ * Copy handover: the engine takes new copies in the transaction that creates them, written leased
+ * to it, but only while no older due message waits in the database — never ahead of one.
+ */
+for (const backend of backends()) {
+  describe(`copy handover (${backend})`, () => {
+    test('new copies go to the engine at commit once it has no backlog; older ones first', async () => {
+      // an api-only hub: no workers of its own; this test drives intake and one engine by hand
+      const t = await testHub(backend, { config: { role: 'api' } });
+      const endpoint = await TestEndpoint.start();
+      const storage = t.hub.storage;
+      const engine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
+        capacity: () => {},
+        incoming: () => {},
+      });
+      try {
+        const mapping = await createMapping(t, { url: `${endpoint.url}/svc`, messages: ['order:new'] });
+        const pushAndIntake = async (n: string) => {
+          const res = await t.push({ message: 'order:new', payload: { order: { number: n } } });
+          assert.equal(res.status, 201);
+          await storage.intake(
+            10,
+            (batch) =>
+              batch.map((m) => ({
+                id: m.id,
+                copies: [{ id: newId(), mapping_id: mapping.id, consumer: 'svc', ordering_key: null }],
+              })),
+            Date.now(),
+          );
+          const [copy] = await storage.children(t.storeId, res.body.message_id);
+          return copy!.id;
+        };
+        const stateOf = async (id: string) => (await storage.getMessage(t.storeId, id))!.state;
+
+        const a = await pushAndIntake('A');
+        storage.handOverCopies(engine.handover());
+        // a fresh engine assumes a backlog until a lease shows there is none: B stays pending
+        const b = await pushAndIntake('B');
+        assert.equal(await stateOf(a), 'pending');
+        assert.equal(await stateOf(b), 'pending');
+
+        assert.equal(await engine.step(), 2);
+        await endpoint.waitFor(2);
+        assert.deepEqual(
+          endpoint.received.map((r) => r.body.payload.order.number),
+          ['A', 'B'],
+        );
+
+        // now the engine is known to have nothing waiting: C is leased in its own intake commit
+        // and delivered without a lease statement
+        const c = await pushAndIntake('C');
+        assert.notEqual(await stateOf(c), 'pending');
+        await endpoint.waitFor(3);
+        assert.equal(endpoint.received[2]!.body.payload.order.number, 'C');
+        for (let i = 0; i < 100 && (await stateOf(c)) !== 'completed'; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(await stateOf(c), 'completed');
+        const detail = await storage.getMessage(t.storeId, c);
+        assert.equal(detail!.attempts, 1);
+      } finally {
+        storage.handOverCopies(undefined);
+        await engine.stop(1000);
+        await t.close();
+        await endpoint.close();
+      }
+    });
+  });
+}

@@ -90,7 +90,7 @@ if (own.includes('--e2e')) {
       }
       process.stdout.write(
         `round ${r + 1} ${key} e2e: p50 ${l.p50} p99 ${l.p99} max ${l.max} ms; push→201 p99 ${l.pushP99} ms; ` +
-          `ELD max ${l.eld?.max} ms\n`,
+          `ELD max ${l.eld?.max} ms; WAL syncs ${JSON.stringify(l.walSyncs)}\n`,
       );
     }
   }

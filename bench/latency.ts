@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { resetSink, sinkStats } from './drain.js';
 import { type Eld, type HubProcess, readEld, resetEld, waitFor } from './hub.js';
 import { PUSH_BODY } from './load.js';
@@ -23,6 +24,25 @@ export interface LatencyFigure {
   otherCores: number;
   /** The hub's event-loop delay (and GC pauses) over the run. */
   eld?: Eld;
+  /** The hub's WAL fdatasyncs over the run (from its /metrics): how many, how many slow. */
+  walSyncs?: { count: number; over10ms: number; over25ms: number };
+}
+
+/** Cumulative bucket counts of the hub's WAL sync histogram, by upper bound in seconds. */
+async function walSyncBuckets(hub: HubProcess): Promise<Map<string, number>> {
+  const res = await request(`${hub.url}/metrics`);
+  const text = await res.body.text();
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^switchyard_sqlite_wal_sync_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) {
+    out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+function syncsBetween(before: Map<string, number>, after: Map<string, number>) {
+  const d = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const count = d('+Inf');
+  return { count, over10ms: count - d('0.01'), over25ms: count - d('0.025') };
 }
 
 interface PusherResult {
@@ -79,9 +99,12 @@ export async function endToEnd(
     );
     await resetSink(sink, true);
     await resetEld(hub.child).catch(() => false);
+    const syncsBefore = await walSyncBuckets(hub).catch(() => undefined);
     const others = foreignLoad([hub.child.pid, sink.pid, pusher.pid]);
     const r = await run(seconds);
     const otherCores = others();
+    const syncsAfter = await walSyncBuckets(hub).catch(() => undefined);
+    const walSyncs = syncsBefore && syncsAfter ? syncsBetween(syncsBefore, syncsAfter) : undefined;
     const eld = await readEld(hub.child).catch(() => undefined);
     const sentAt = new Map(r.sent);
     await waitFor(
@@ -108,6 +131,7 @@ export async function endToEnd(
       pusherEldMax: r.eldMaxMs,
       otherCores,
       ...(eld ? { eld } : {}),
+      ...(walSyncs ? { walSyncs } : {}),
     };
   } finally {
     await stop(pusher);

@@ -245,7 +245,8 @@ if (hubs.sqlite) {
     const l = await endToEnd(hubs.sqlite, sink, plan.latency.rate, plan.latency.seconds, LOAD_CPU);
     (results.hubs.sqlite ??= {}).latency = l;
     indent(
-      `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; hub ELD p99 ${l.eld?.p99} ms; others ${l.otherCores}`,
+      `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms; hub ELD p99 ${l.eld?.p99} ms; others ${l.otherCores}; ` +
+        `WAL syncs ${JSON.stringify(l.walSyncs)}`,
     );
   } catch (err) {
     fail('latency', err);

@@ -62,7 +62,10 @@ export function detailRows(r: Results): string[][] {
         `p99 ${fmt(l.p99, 2)} / max ${fmt(l.max, 1)} ms`,
         `${fmt(l.matched)}/${fmt(l.pushed)} matched; push→201 p50 ${l.pushP50} / p99 ${l.pushP99} ms; ` +
           `hub ELD p99 ${fmt(l.eld?.p99, 1)} / max ${fmt(l.eld?.max, 1)} ms; pusher late ≤ ${l.pusherLagMax} ms; ` +
-          `others ${l.otherCores}`,
+          `others ${l.otherCores}` +
+          (l.walSyncs
+            ? `; WAL syncs ${fmt(l.walSyncs.count)}, over 10 ms ${l.walSyncs.over10ms}, over 25 ms ${l.walSyncs.over25ms}`
+            : ''),
       ]);
     }
     if (s.listing) {

@@ -50,6 +50,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   });
   const validator = new MessageValidator(storage);
   const metrics = new Metrics();
+  storage.observeSyncs((seconds) => metrics.walSync.observe(seconds));
   const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, {
     metrics,
     ...options.workers,

@@ -32,6 +32,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly walSync = new Histogram({
+    name: 'switchyard_sqlite_wal_sync_seconds',
+    help: 'fdatasync of the SQLite WAL that makes commits durable (each may cover many commits)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
   }

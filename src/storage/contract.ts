@@ -200,6 +200,9 @@ export interface Storage extends MappingStorage, DeliveryStorage, IntegrationSto
   /** Store a pushed message (and its idempotency key) durably; resolves after the commit. */
   push(request: PushRequest): Promise<PushOutcome>;
 
+  /** Reports the durations of the storage's own disk syncs (SQLite's WAL fdatasync; PostgreSQL: none). */
+  observeSyncs(observe: (seconds: number) => void): void;
+
   /** Route pushes at push time with `routing` while it is ready (undefined: never). */
   routePushes(routing: PushRouting | undefined): void;
 

@@ -37,6 +37,8 @@ export interface DialectHooks {
   readonly insertChunk: number;
   /** A faster way to insert message rows inside an open transaction (SQLite: a prepared statement). */
   readonly insertMessageRows?: (rows: readonly MessageRow[]) => void;
+  /** Reports disk sync durations (SQLite: the WAL syncer). */
+  readonly observeSyncs?: (observe: (seconds: number) => void) => void;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */
   readonly lock?: (trx: Tx, name: string) => Promise<void>;
   /** Tell other processes, at commit, that a queue has new work (PostgreSQL: pg_notify). */
@@ -119,6 +121,7 @@ export class SqlStorage implements Storage {
 
   push: Storage['push'] = (...a) => this.ingest.push(...a);
   routePushes: Storage['routePushes'] = (...a) => this.ingest.routePushes(...a);
+  observeSyncs: Storage['observeSyncs'] = (observe) => this.hooks.observeSyncs?.(observe);
   intake: Storage['intake'] = (...a) => this.ingest.intake(...a);
 
   // ---- reads (sql-reads.ts) ------------------------------------------------------------------

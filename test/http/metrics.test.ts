@@ -26,6 +26,8 @@ test('GET /metrics: Prometheus text with pushes, intake results, deliveries and 
       /switchyard_http_request_duration_seconds_count\{method="POST",route="\/api\/stores\/:store_id\/messages",status_code="201"\} 2/,
     );
     assert.match(text.body, /^switchyard_process_resident_memory_bytes \d+/m);
+    // every acknowledged push waited for a WAL sync: there were some, and they were timed
+    assert.match(text.body, /^switchyard_sqlite_wal_sync_seconds_count [1-9]\d*$/m);
     assert.doesNotMatch(text.body, new RegExp(t.storeId), 'no store ids in labels');
   } finally {
     await t.close();

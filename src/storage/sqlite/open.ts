@@ -40,6 +40,9 @@ export function openSqlite(file: string, sync: SqliteSync = 'full'): SqlStorage 
     migrations: SQLITE_MIGRATIONS,
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
+    observeSyncs: (observe) => {
+      if (syncer) syncer.observe = observe;
+    },
     close: async () => {
       await syncer?.close();
       await stopCheckpointer();

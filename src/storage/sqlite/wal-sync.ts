@@ -29,6 +29,8 @@ export class WalSyncer {
   private running: Promise<void> | undefined;
   private next: Promise<void> | undefined;
   private closed = false;
+  /** Called with each fdatasync's duration in seconds (metrics). */
+  observe: ((seconds: number) => void) | undefined;
 
   /** `datasync` is fs.fdatasync; a test passes a wrapper around it to count and delay syncs. */
   constructor(
@@ -64,9 +66,11 @@ export class WalSyncer {
     if (this.closed) return;
     const fd = this.open();
     if (fd === undefined) return;
+    const started = performance.now();
     await new Promise<void>((resolve, reject) => {
       this.datasync(fd, (err) => (err ? reject(err) : resolve()));
     });
+    this.observe?.((performance.now() - started) / 1000);
   }
 
   private open(): number | undefined {

@@ -105,7 +105,10 @@ export class DeliveryEngine {
       },
       deliver: (copies) => {
         this.reserved -= copies.length;
-        for (const m of copies) this.enqueue(m);
+        // a commit that reserved before shutdown began and finished after it: hand them back
+        // (stop() already emptied the lanes, and nothing would deliver them)
+        if (this.stopping) for (const m of copies) void this.release(m);
+        else for (const m of copies) this.enqueue(m);
       },
       cancel: (lease, take) => {
         this.reserved -= take;

@@ -55,6 +55,11 @@ export class SqlIngest {
     this.routing = routing;
   }
 
+  /** Something other than a routed push entered the incoming queue (see PushRouting.deferred). */
+  incomingQueued(): void {
+    this.routing?.deferred();
+  }
+
   handOverCopies(handover: CopyHandover | undefined): void {
     this.handover = handover;
   }

@@ -86,6 +86,9 @@ export class SqlStorage implements Storage {
   }
 
   private async notify(trx: Tx, channel: WakeChannel): Promise<void> {
+    // something is being added to the incoming queue (a reply's messages, a queued push): push-time
+    // routing stops until intake has taken it (marked before the commit: conservative)
+    if (channel === 'incoming') this.ingest.incomingQueued();
     if (this.hooks.notify) await this.hooks.notify(trx, channel);
   }
 
@@ -210,6 +213,10 @@ export class SqlStorage implements Storage {
   createScheduler: SchedulerStorage['createScheduler'] = (...a) => schedulers.createScheduler(this.db, ...a);
   updateScheduler: SchedulerStorage['updateScheduler'] = (...a) => schedulers.updateScheduler(this.db, ...a);
   deleteScheduler: SchedulerStorage['deleteScheduler'] = (...a) => schedulers.deleteScheduler(this.db, ...a);
-  fireSchedulers: SchedulerStorage['fireSchedulers'] = (...a) =>
-    schedulers.fireSchedulers(this.db, this.hooks.dialect, ...a);
+  fireSchedulers: SchedulerStorage['fireSchedulers'] = async (...a) => {
+    const ticks = await schedulers.fireSchedulers(this.db, this.hooks.dialect, ...a);
+    // tick messages went to the incoming queue: pushes must not be routed ahead of them
+    if (ticks.some((t) => t.message)) this.ingest.incomingQueued();
+    return ticks;
+  };
 }

@@ -58,6 +58,15 @@ for (const backend of backends()) {
 
         // now the engine is known to have nothing waiting: C is leased in its own intake commit
         // and delivered without a lease statement
+        // a reservation that cannot take every copy leaves the rest pending: until a lease
+        // statement has taken them, nothing more is handed over
+        const probe = engine.handover();
+        const partial = probe.reserve(20, Date.now());
+        assert.ok(partial && partial.take > 0 && partial.take <= 8, 'a nearly idle engine takes up to 8');
+        assert.equal(probe.reserve(1, Date.now()), undefined);
+        probe.cancel(partial!.lease, partial!.take);
+        assert.equal(await engine.step(), 0); // nothing pending: the backlog mark is cleared
+
         const c = await pushAndIntake('C');
         assert.notEqual(await stateOf(c), 'pending');
         await endpoint.waitFor(3);

@@ -113,6 +113,72 @@ describe('push-time routing and the incoming backlog', () => {
   });
 });
 
+describe('push-time routing and messages from other sources', () => {
+  test('a reply message queued for intake stops push-time routing until intake has taken it', async () => {
+    const db = await freshDatabase('sqlite');
+    const storage = await openStorage({ databaseUrl: db.url, dataDir: db.dataDir });
+    try {
+      const { store, token } = newStore('Replies');
+      await storage.createStore(store, token);
+      const order: string[] = [];
+      const router: Router = {
+        route: (batch) =>
+          batch.map((m) => {
+            order.push(m.id);
+            return {
+              id: m.id,
+              copies: [{ id: newId(), mapping_id: newId(), consumer: 'x', ordering_key: null }],
+            };
+          }),
+      };
+      const message = (): NewIncoming => ({
+        id: newId(),
+        store_id: store.id,
+        message: 'acme:thing:new', // a custom type: intake validates reply messages, and '{}' is valid for it
+        payload: '{}',
+        extra: null,
+        origin: 'push',
+        parent_id: null,
+        depth: 0,
+        created_at: Date.now(),
+      });
+      // a copy delivered and about to be settled with a reply message
+      const first = message();
+      await storage.push({ message: first });
+      const intake = new Intake(storage, router, new MessageValidator(storage), () => {});
+      assert.equal(await intake.step(), 1);
+      const [copy] = await storage.leaseDeliveries('lease-r', 10, Date.now() + 1, 30_000, []);
+      assert.ok(copy);
+      storage.routePushes(intake.pushRouting());
+      assert.equal(await intake.step(), 0);
+      assert.equal(intake.pushRouting().ready(), true);
+
+      const reply = { ...message(), origin: 'reply' as const, parent_id: copy.id, depth: 1 };
+      const settled = await storage.settle({
+        id: copy.id,
+        store_id: store.id,
+        lease: 'lease-r',
+        now: Date.now(),
+        outcome: { kind: 'completed' },
+        children: [reply],
+        notifications: [],
+        parameters: [],
+      });
+      assert.equal(settled, true);
+      assert.equal(intake.pushRouting().ready(), false, 'the reply waits in the incoming queue');
+      const later = message();
+      const outcome = await storage.push({ message: later });
+      assert.deepEqual(outcome, { kind: 'created', routed: false });
+      assert.equal(await intake.step(), 2);
+      assert.deepEqual(order.slice(-2), [reply.id, later.id], 'routed in the order they arrived');
+      storage.routePushes(undefined);
+    } finally {
+      await storage.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('push-time routing in a running hub (SQLite)', () => {
   test('once intake is idle, a push is archived with its copy by the time it is answered', async () => {
     const t = await testHub('sqlite', { listen: false });

@@ -201,7 +201,8 @@ for (const backend of backends()) {
         const queued = incoming('order:new', '{"order":{"number":"P1"}}');
         assert.deepEqual(await storage.push({ message: queued }), { kind: 'created', routed: false });
         assert.equal((await storage.getMessage(storeId, queued.id))?.queue_name, 'incoming');
-        assert.equal(deferred, 1);
+        assert.ok(deferred >= 1, 'the routing was told');
+        const deferredBefore = deferred;
         await storage.intake(10, (batch) => batch.map((m) => ({ id: m.id, copies: [] })), Date.now());
 
         ready = true;
@@ -216,7 +217,7 @@ for (const backend of backends()) {
         );
         assert.ok(outcomes.every((o) => o.kind === 'created' && o.routed));
         assert.deepEqual(applied.sort(), [first, second, other, bad].map((m) => m.id).sort());
-        assert.equal(deferred, 1);
+        assert.equal(deferred, deferredBefore, 'routed pushes defer nothing');
 
         const stateOf = async (id: string) => {
           const m = await storage.getMessage(storeId, id);

@@ -67,26 +67,34 @@ describe('WAL syncer', () => {
   });
 
   test('a database never written has no WAL file and nothing to sync', async () => {
-    const syncer = new WalSyncer(join(dir, 'absent.db-wal'));
+    let calls = 0;
+    const datasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      calls++;
+      fdatasync(fd, cb);
+    }) as typeof fdatasync;
+    const syncer = new WalSyncer(join(dir, 'absent.db-wal'), datasync);
     await syncer.sync();
+    assert.equal(calls, 0, 'no fdatasync without a WAL file');
     await syncer.close();
   });
 
-  test('a failed fdatasync rejects its callers and the next sync tries again', async () => {
+  test('a failed fdatasync fails its callers and every later sync: nothing is acknowledged again', async () => {
     const { file, db } = walDatabase('fail.db');
     db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
-    let fail = true;
+    let calls = 0;
     const datasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
-      if (fail) {
-        fail = false;
+      calls++;
+      if (calls === 1) {
         const err: NodeJS.ErrnoException = new Error('EIO: i/o error');
         err.code = 'EIO';
         setImmediate(() => cb(err));
       } else fdatasync(fd, cb);
     }) as typeof fdatasync;
     const syncer = new WalSyncer(`${file}-wal`, datasync);
-    await assert.rejects(syncer.sync(), /EIO/);
-    await syncer.sync();
+    await assert.rejects(syncer.sync(), /failed to sync the SQLite WAL \(EIO\).*restart/);
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('b');
+    await assert.rejects(syncer.sync(), /failed to sync/);
+    assert.equal(calls, 1, 'no sync was tried after the failure');
     await syncer.close();
     db.close();
   });

@@ -96,8 +96,12 @@ export class DeliveryEngine {
         // push batch at a time are delivered and settled in many small transactions, where the
         // lease statement would have gathered them into waves.
         const busy = this.inFlight + this.queued + this.reserved;
-        if (this.stopping || this.backlog || busy >= HANDOVER_BELOW) return undefined;
-        const take = Math.min(count, HANDOVER_BELOW - busy);
+        if (this.stopping || this.backlog) return undefined;
+        const take = Math.min(count, Math.max(0, HANDOVER_BELOW - busy));
+        // copies not taken are written pending: until a lease statement has taken them, later
+        // copies must not be handed over ahead of them
+        if (take < count) this.backlog = true;
+        if (take === 0) return undefined;
         const lease = `${this.owner}:${++this.leaseSeq}`;
         this.reserved += take;
         this.held.set(lease, take); // renewed by the heartbeat from now on

@@ -38,8 +38,17 @@ export class WalSyncer {
     private readonly datasync: typeof fdatasync = fdatasync,
   ) {}
 
+  /**
+   * Set by the first failed fdatasync, for good. After a failed sync the kernel may have dropped
+   * the dirty WAL pages it could not write, leaving a hole that a later "successful" sync would
+   * not fill: recovery would stop at the hole and lose later commits too. So, as PostgreSQL does,
+   * no write is acknowledged again by this process; a restart recovers from what is on disk.
+   */
+  private failed: Error | undefined;
+
   /** Resolves when every write committed before this call is on stable storage. */
   sync(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
     if (this.next) return this.next;
     if (!this.running) return this.start();
     const after = this.running.then(
@@ -68,7 +77,15 @@ export class WalSyncer {
     if (fd === undefined) return;
     const started = performance.now();
     await new Promise<void>((resolve, reject) => {
-      this.datasync(fd, (err) => (err ? reject(err) : resolve()));
+      this.datasync(fd, (err) => {
+        if (!err) return resolve();
+        this.failed ??= new Error(
+          `the disk failed to sync the SQLite WAL (${err.code ?? err.message}); no further write ` +
+            'is acknowledged by this process: restart the hub to recover from what is on disk',
+          { cause: err },
+        );
+        reject(this.failed);
+      });
     });
     this.observe?.((performance.now() - started) / 1000);
   }

@@ -1,4 +1,13 @@
-import { type HubProcess, hubCall, queueCounts, readEld, resetEld, startHub, waitFor } from './hub.js';
+import {
+  type Eld,
+  type HubProcess,
+  hubCall,
+  queueCounts,
+  readEld,
+  resetEld,
+  startHub,
+  waitFor,
+} from './hub.js';
 import { fire, PUSH_BODY } from './load.js';
 import { type Child, cpuSecondsOf, foreignLoad, memoryOf, round, stop } from './processes.js';
 import { nowUs } from './stats.js';
@@ -28,6 +37,45 @@ export async function mapToSink(hub: HubProcess, sink: Child, concurrency: numbe
   });
 }
 
+/** Pushes the seed sample `count` times at `hub` with autocannon, `connections` at once. */
+function pushSamples(hub: HubProcess, count: number, connections: number, timeoutMs: number) {
+  return fire({
+    url: `${hub.url}${hub.pushPath}`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-augury-token': hub.token },
+    body: PUSH_BODY,
+    connections,
+    requests: count,
+    timeoutMs,
+  });
+}
+
+/** Waits until the sink has received `expected` deliveries (since its last reset). */
+export function sinkReceives(sink: Child, expected: number, timeoutMs: number): Promise<SinkStats> {
+  return waitFor(
+    `sink receives ${expected} deliveries`,
+    async () => {
+      const s = await sinkStats(sink);
+      return s.count >= expected ? s : undefined;
+    },
+    timeoutMs,
+    10,
+  );
+}
+
+/** Waits until the hub's incoming and accepted queues are empty. */
+function queuesEmpty(hub: HubProcess, timeoutMs: number) {
+  return waitFor(
+    'incoming and accepted queues empty',
+    async () => {
+      const c = await queueCounts(hub);
+      return c.incoming + c.pending + c.running + c.failing === 0 ? c : undefined;
+    },
+    timeoutMs,
+    50,
+  );
+}
+
 export interface DrainFigure {
   /** Deliveries per second, first push → last delivery received by the sink. */
   rate: number;
@@ -40,7 +88,7 @@ export interface DrainFigure {
   serverCores: number;
   /** CPU used meanwhile by processes other than the hub, the sink and the harness, in cores. */
   otherCores: number;
-  eld?: { p50: number; p99: number; max: number; mean: number };
+  eld?: Eld;
 }
 
 /**
@@ -60,35 +108,11 @@ export async function hubDrain(
   const cpu0 = cpuSecondsOf(hub.child.pid);
   const others = foreignLoad([hub.child.pid, sink.pid]);
   const started = nowUs();
-  const pushed = await fire({
-    url: `${hub.url}${hub.pushPath}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-augury-token': hub.token },
-    body: PUSH_BODY,
-    connections,
-    requests: count,
-    timeoutMs,
-  });
+  const pushed = await pushSamples(hub, count, connections, timeoutMs);
   const pushSeconds = (nowUs() - started) / 1e6;
   const expected = pushed.ok2xx;
-  const stats = await waitFor(
-    `sink receives ${expected} deliveries`,
-    async () => {
-      const s = await sinkStats(sink);
-      return s.count >= expected ? s : undefined;
-    },
-    timeoutMs,
-    10,
-  );
-  await waitFor(
-    'incoming and accepted queues empty',
-    async () => {
-      const c = await queueCounts(hub);
-      return c.incoming + c.pending + c.running + c.failing === 0 ? c : undefined;
-    },
-    timeoutMs,
-    50,
-  );
+  const stats = await sinkReceives(sink, expected, timeoutMs);
+  await queuesEmpty(hub, timeoutMs);
   const cpu1 = cpuSecondsOf(hub.child.pid);
   const otherCores = others();
   const eld = await readEld(hub.child).catch(() => undefined);
@@ -116,7 +140,7 @@ export interface BacklogFigure {
   /** Hub CPU from its start to the last delivery, in cores (start-up included). */
   serverCores: number;
   otherCores: number;
-  eld?: { p50: number; p99: number; max: number; mean: number };
+  eld?: Eld;
 }
 
 /**
@@ -143,15 +167,7 @@ export async function backlogDrain(
     credentials,
     extraArgs: [...(hub.options.extraArgs ?? []), '--role', 'api'],
   });
-  const pushed = await fire({
-    url: `${api.url}${api.pushPath}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-augury-token': api.token },
-    body: PUSH_BODY,
-    connections,
-    requests: count,
-    timeoutMs,
-  });
+  const pushed = await pushSamples(api, count, connections, timeoutMs);
   peak = Math.max(peak, memoryOf(api.child.pid)?.peakMB ?? 0);
   await stop(api.child);
   await resetSink(sink);
@@ -160,26 +176,10 @@ export async function backlogDrain(
   const others = foreignLoad([sink.pid, worker.child.pid]);
   worker.earlierPeakMB = peak;
   const expected = pushed.ok2xx;
-  const stats = await waitFor(
-    `sink receives ${expected} deliveries`,
-    async () => {
-      const s = await sinkStats(sink);
-      return s.count >= expected ? s : undefined;
-    },
-    timeoutMs,
-    10,
-  );
+  const stats = await sinkReceives(sink, expected, timeoutMs);
   const cpu = cpuSecondsOf(worker.child.pid);
   const otherCores = others();
-  await waitFor(
-    'incoming and accepted queues empty',
-    async () => {
-      const c = await queueCounts(worker);
-      return c.incoming + c.pending + c.running + c.failing === 0 ? c : undefined;
-    },
-    timeoutMs,
-    50,
-  );
+  await queuesEmpty(worker, timeoutMs);
   const eld = await readEld(worker.child).catch(() => undefined);
   const seconds = (stats.lastUs - stats.firstUs) / 1e6;
   const wall = (stats.lastUs - startedUs) / 1e6;

@@ -1,6 +1,6 @@
 import { request } from 'undici';
-import { resetSink, sinkStats } from './drain.js';
-import { type Eld, type HubProcess, readEld, resetEld, waitFor } from './hub.js';
+import { resetSink, sinkReceives } from './drain.js';
+import { type Eld, type HubProcess, readEld, resetEld } from './hub.js';
 import { PUSH_BODY } from './load.js';
 import { type Child, DIST, foreignLoad, startNode, stop } from './processes.js';
 import { percentiles } from './stats.js';
@@ -91,12 +91,7 @@ export async function endToEnd(
     // 7–10 ms) and let those deliveries arrive before the measured run.
     await resetSink(sink);
     const warm = await run(3);
-    await waitFor(
-      'warm-up deliveries',
-      async () => ((await sinkStats(sink)).count >= warm.sent.length ? true : undefined),
-      60_000,
-      20,
-    );
+    await sinkReceives(sink, warm.sent.length, 60_000);
     await resetSink(sink, true);
     await resetEld(hub.child).catch(() => false);
     const syncsBefore = await walSyncBuckets(hub).catch(() => undefined);
@@ -107,12 +102,7 @@ export async function endToEnd(
     const walSyncs = syncsBefore && syncsAfter ? syncsBetween(syncsBefore, syncsAfter) : undefined;
     const eld = await readEld(hub.child).catch(() => undefined);
     const sentAt = new Map(r.sent);
-    await waitFor(
-      `sink receives ${sentAt.size} deliveries`,
-      async () => ((await sinkStats(sink)).count >= sentAt.size ? true : undefined),
-      60_000,
-      20,
-    );
+    await sinkReceives(sink, sentAt.size, 60_000);
     const receipts = await sink.ask<[string, number][]>({ cmd: 'receipts' }, 60_000);
     const e2e: number[] = [];
     for (const [parent, at] of receipts) {

@@ -1,5 +1,6 @@
 import { FieldErrorList, type FieldErrors } from '../http/errors.js';
 import type { MappingFields, MappingOptions } from '../storage/mapping-contract.js';
+import { isObject, type Json, pointerToken, resourceObject } from './resource-body.js';
 import { checkFilter, type FilterSpec, type MatchRule, type Operator } from './routing/filters.js';
 import { checkIdentifiers } from './routing/identifiers.js';
 import { checkTypePattern } from './routing/message-types.js';
@@ -47,7 +48,8 @@ export const DEFAULT_OPTIONS: MappingOptions = {
   format: 'augury',
 };
 
-const FIELDS = [
+/** The fields a mapping body may set (the rest are read-only). */
+export const MAPPING_FIELDS = [
   'name',
   'url',
   'token',
@@ -58,21 +60,13 @@ const FIELDS = [
   'options',
   'enabled',
   'required',
-];
+] as const;
+const FIELDS: readonly string[] = MAPPING_FIELDS;
 const READ_ONLY = ['id', 'store_id', 'integration_id', 'created_at', 'updated_at', 'version'];
 const OPTION_NAMES = Object.keys(DEFAULT_OPTIONS);
 const FILTER_FIELDS = ['path', 'operator', 'value', 'match_rule'];
 
 export type MappingParse = { ok: true; fields: MappingFields } | { ok: false; errors: FieldErrors };
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** The mapping object of a request body: bare, or the value of a lone `mapping` member. */
-export function unwrapMapping(body: unknown): unknown {
-  if (isObject(body) && isObject(body.mapping) && Object.keys(body).length === 1) return body.mapping;
-  return body;
-}
 
 /**
  * Validates a full mapping (POST), or a partial one merged onto `base` (PUT): top-level fields
@@ -80,16 +74,9 @@ export function unwrapMapping(body: unknown): unknown {
  * default), and the result is validated as a whole.
  */
 export function parseMapping(body: unknown, base?: MappingFields): MappingParse {
-  const input = unwrapMapping(body);
   const errors = new FieldErrorList();
-  if (!isObject(input)) {
-    errors.add('/', 'must be a JSON object (a mapping, or {"mapping": {…}})');
-    return { ok: false, errors: errors.errors };
-  }
-  for (const key of Object.keys(input)) {
-    if (!FIELDS.includes(key) && !READ_ONLY.includes(key))
-      errors.add(`/${pointerToken(key)}`, 'is not a known field');
-  }
+  const input = resourceObject(body, 'mapping', [...FIELDS, ...READ_ONLY], errors);
+  if (!input) return { ok: false, errors: errors.errors };
   let raw: Json = input;
   if (base) {
     raw = { ...base };
@@ -126,11 +113,6 @@ export function parseMapping(body: unknown, base?: MappingFields): MappingParse 
       required,
     },
   };
-}
-
-/** JSON pointer escaping of one reference token (RFC 6901). */
-function pointerToken(token: string): string {
-  return token.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 function text(value: unknown, pointer: string, errors: FieldErrorList, max: number): string | undefined {

@@ -1,6 +1,7 @@
 import { FieldErrorList, type FieldErrors } from '../http/errors.js';
 import { looksLikeId } from '../ids.js';
 import type { DataType, Parameter } from '../storage/delivery-contract.js';
+import { isObject, resourceObject } from './resource-body.js';
 
 /**
  * Validation of a store parameter as a client writes it (SPEC §4.5); docs/parameters.md is the
@@ -35,9 +36,6 @@ export interface ParameterFields {
 }
 
 export type ParameterParse = { ok: true; fields: ParameterFields } | { ok: false; errors: FieldErrors };
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * The data type a value implies when none is given: used for a create without `data_type` and for
@@ -75,27 +73,14 @@ export function valueProblems(value: unknown, type: DataType): [string, string][
 }
 
 /** The parameter object of a request body: bare, or the value of a lone `parameter` member. */
-export function unwrapParameter(body: unknown): unknown {
-  if (isObject(body) && isObject(body.parameter) && Object.keys(body).length === 1) return body.parameter;
-  return body;
-}
-
 /**
  * Validates a new parameter (POST), or an update merged onto `base` (PUT): `value` and
  * `data_type` replace the stored ones when sent, and the result is validated as a whole.
  */
 export function parseParameter(body: unknown, base?: Parameter): ParameterParse {
-  const input = unwrapParameter(body);
   const errors = new FieldErrorList();
-  if (!isObject(input)) {
-    errors.add('/', 'must be a JSON object (a parameter, or {"parameter": {…}})');
-    return { ok: false, errors: errors.errors };
-  }
-  for (const key of Object.keys(input)) {
-    if (!FIELDS.includes(key) && !READ_ONLY.includes(key)) {
-      errors.add(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'is not a known field');
-    }
-  }
+  const input = resourceObject(body, 'parameter', [...FIELDS, ...READ_ONLY], errors);
+  if (!input) return { ok: false, errors: errors.errors };
 
   const sent = (key: string) => input[key] !== undefined && input[key] !== null;
   let name: string | undefined;

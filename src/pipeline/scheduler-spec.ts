@@ -3,6 +3,7 @@ import { FieldErrorList, type FieldErrors } from '../http/errors.js';
 import { looksLikeId } from '../ids.js';
 import type { SchedulerFields } from '../storage/integration-contract.js';
 import { checkMessageType } from './envelope.js';
+import { isObject, type Json, resourceObject } from './resource-body.js';
 
 /**
  * Validation of a scheduler as a client writes it (SPEC §4.5; docs/integrations.md). Pointers are
@@ -28,18 +29,12 @@ export const SCHEDULER_LIMITS = {
 };
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
-const FIELDS = ['name', 'key', 'interval', 'cron', 'payload', 'enabled'];
+/** The fields a scheduler body may set. */
+export const SCHEDULER_FIELDS = ['name', 'key', 'interval', 'cron', 'payload', 'enabled'] as const;
+const FIELDS: readonly string[] = SCHEDULER_FIELDS;
 const IGNORED = ['id', 'store_id', 'next_run_at', 'last_run_at', 'created_at', 'updated_at', 'count'];
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 export type SchedulerParse = { ok: true; fields: SchedulerFields } | { ok: false; errors: FieldErrors };
-
-export function unwrapScheduler(body: unknown): unknown {
-  if (isObject(body) && isObject(body.scheduler) && Object.keys(body).length === 1) return body.scheduler;
-  return body;
-}
 
 /** Why a cron expression is unusable, or null. */
 export function cronProblem(expression: string): string | null {
@@ -53,17 +48,9 @@ export function cronProblem(expression: string): string | null {
 }
 
 export function parseScheduler(body: unknown, base?: SchedulerFields): SchedulerParse {
-  const input = unwrapScheduler(body);
   const errors = new FieldErrorList();
-  if (!isObject(input)) {
-    errors.add('/', 'must be a JSON object (a scheduler, or {"scheduler": {…}})');
-    return { ok: false, errors: errors.errors };
-  }
-  for (const key of Object.keys(input)) {
-    if (!FIELDS.includes(key) && !IGNORED.includes(key)) {
-      errors.add(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'is not a known field');
-    }
-  }
+  const input = resourceObject(body, 'scheduler', [...FIELDS, ...IGNORED], errors);
+  if (!input) return { ok: false, errors: errors.errors };
   const raw: Json = base ? { ...base } : {};
   for (const key of FIELDS) if (key in input) raw[key] = input[key];
   if (base && 'interval' in input && input.interval !== null && !('cron' in input)) raw.cron = null;

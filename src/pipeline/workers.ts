@@ -85,14 +85,13 @@ export class Workers {
   }
 
   start(): void {
-    // Push-time routing needs to know the incoming queue holds nothing older than the push: only
-    // a one-process hub (SQLite) knows that. With PostgreSQL another process may have a backlog.
-    if (this.storage.dialect === 'sqlite') this.storage.routePushes(this.intakeStage.pushRouting());
-    // New copies go to this process's engine in the commit that creates them, when it is nearly
-    // idle and no older due copy waits (engine.ts); the lease statement takes the rest. One
-    // process only, like push-time routing: with PostgreSQL another process's pending copies are
-    // invisible to this engine between its leases.
-    if (this.storage.dialect === 'sqlite') this.storage.handOverCopies(this.engine.handover());
+    // Push-time routing and the copy handover need to know that nothing older waits in the queues
+    // (intake.ts, engine.ts): only a one-process hub (SQLite) knows that. With PostgreSQL another
+    // process may hold a backlog, or pending copies, this one cannot see.
+    if (this.storage.dialect === 'sqlite') {
+      this.storage.routePushes(this.intakeStage.pushRouting());
+      this.storage.handOverCopies(this.engine.handover());
+    }
     for (const loop of [this.intake, this.delivery, this.sweeper, this.housekeeping]) loop.start();
     this.scheduler.start();
   }

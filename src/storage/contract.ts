@@ -110,7 +110,11 @@ export interface PushRouting {
   decide(batch: MessageRecord[]): IntakeDecision[] | Promise<IntakeDecision[]>;
   /** After the commit, with the decisions that were applied. */
   applied(decisions: IntakeDecision[]): void;
-  /** After a commit that put pushes into the incoming queue instead (not ready, or no decision). */
+  /**
+   * Something was added to the incoming queue (a push that was not routed, a reply's messages, a
+   * scheduler tick). Called inside the adding transaction or right after its commit; either is in
+   * time, because intake's read of the queue waits for that transaction (SQLite: one connection).
+   */
   deferred(): void;
 }
 

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { MessageRecord, QueueFilter } from './contract.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
-import { filterMessages, MESSAGE_COLUMNS } from './sql-messages.js';
+import { filterMessages, messageById } from './sql-messages.js';
 
 type Tx = Transaction<DB>;
 const RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
@@ -37,7 +37,7 @@ export class SqlActions {
       return r;
     });
     if (Number(res.numUpdatedRows) === 0) return undefined;
-    return this.message(storeId, id);
+    return messageById(this.db, storeId, id);
   }
 
   async archiveMessage(storeId: string, id: string, now: number): Promise<MessageRecord | undefined> {
@@ -55,7 +55,7 @@ export class SqlActions {
       await trx.deleteFrom('identifier_keys').where('message_id', '=', id).execute();
       return true;
     });
-    return done ? this.message(storeId, id) : undefined;
+    return done ? messageById(this.db, storeId, id) : undefined;
   }
 
   async retryMatching(storeId: string, filter: QueueFilter, now: number): Promise<number> {
@@ -95,15 +95,6 @@ export class SqlActions {
       }
       return n;
     });
-  }
-
-  private message(storeId: string, id: string) {
-    return this.db
-      .selectFrom('messages')
-      .select(MESSAGE_COLUMNS)
-      .where('store_id', '=', storeId)
-      .where('id', '=', id)
-      .executeTakeFirst();
   }
 }
 

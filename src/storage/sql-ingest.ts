@@ -17,6 +17,11 @@ import type { DialectHooks } from './sql-storage.js';
 type Tx = Transaction<DB>;
 type MessageRow = DB['messages'];
 
+/** Why a message that made no copy was skipped: all its copies were duplicates, or the router's reason. */
+function skipReason(decision: IntakeDecision, duplicates: number): string {
+  return duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping');
+}
+
 /** Copies written already leased in a transaction, to hand to the engine once it commits. */
 interface Reservation {
   handover: CopyHandover;
@@ -55,7 +60,10 @@ export class SqlIngest {
     this.routing = routing;
   }
 
-  /** Something other than a routed push entered the incoming queue (see PushRouting.deferred). */
+  /**
+   * Something other than a routed push is entering the incoming queue (see PushRouting.deferred):
+   * SqlStorage calls this for every `incoming` notification, queued pushes included.
+   */
   incomingQueued(): void {
     this.routing?.deferred();
   }
@@ -104,11 +112,11 @@ export class SqlIngest {
    * the database), or none: when intake is not ready, or the router fails — then the pushes go to
    * the incoming queue and intake routes them as usual.
    */
-  private async decidePushes(batch: PushRequest[]): Promise<Map<string, IntakeDecision> | undefined> {
+  private async decidePushes(rows: MessageRow[]): Promise<Map<string, IntakeDecision> | undefined> {
     const routing = this.routing;
     if (!routing?.ready()) return undefined;
     try {
-      const decisions = await routing.decide(batch.map((req) => incomingRow(req.message) as MessageRecord));
+      const decisions = await routing.decide(rows as MessageRecord[]);
       return new Map(decisions.map((d) => [d.id, d]));
     } catch {
       return undefined;
@@ -117,14 +125,16 @@ export class SqlIngest {
 
   private async commitPushes(batch: PushRequest[]): Promise<PushOutcome[]> {
     const newTypes = new Set<string>();
-    const decided = await this.decidePushes(batch);
+    // each push's row, made once: routed at push time, it is completed in place before the insert
+    const candidates = batch.map((req) => incomingRow(req.message));
+    const decided = await this.decidePushes(candidates);
     const applied: IntakeDecision[] = [];
     const now = Date.now();
     const outcomes = await this.withHandover(async (trx, reserved) => {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];
       const copies: MessageRow[] = [];
-      for (const req of batch) {
+      for (const [i, req] of batch.entries()) {
         if (req.idempotency && !(await this.claimIdempotencyKey(trx, req))) {
           const prior = await trx
             .selectFrom('idempotency_keys')
@@ -135,7 +145,7 @@ export class SqlIngest {
           outcomes.push({ kind: 'replayed', response: prior.response });
           continue;
         }
-        const row = incomingRow(req.message);
+        const row = candidates[i]!;
         const decision = decided?.get(row.id);
         if (decision) {
           await this.settleRouted(trx, row, decision, now, copies);
@@ -167,7 +177,6 @@ export class SqlIngest {
     });
     for (const k of newTypes) this.seenTypes.add(k);
     if (applied.length > 0) this.routing?.applied(applied);
-    if (outcomes.some((o) => o.kind === 'created' && !o.routed)) this.routing?.deferred();
     return outcomes;
   }
 
@@ -194,7 +203,7 @@ export class SqlIngest {
     const made = await this.makeCopies(trx, row as MessageRecord, decision, now, copies);
     if (made.taken === 0) {
       row.state = 'skipped';
-      row.reason = made.duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping');
+      row.reason = skipReason(decision, made.duplicates);
     }
   }
 
@@ -319,8 +328,7 @@ export class SqlIngest {
         continue;
       }
       const { taken, duplicates } = await this.makeCopies(trx, incoming, decision, now, copies);
-      if (taken === 0)
-        mark('skipped', duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping'), incoming.id);
+      if (taken === 0) mark('skipped', skipReason(decision, duplicates), incoming.id);
     }
     for (const [key, { state, ids: group }] of relabel) {
       const reason = key.slice(key.indexOf('\u0000') + 1);

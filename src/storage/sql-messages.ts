@@ -64,6 +64,16 @@ export function filterMessages(db: Db, storeId: string, queue: QueueName, filter
   return q;
 }
 
+/** One message of a store, as the API shows it. */
+export function messageById(db: Db, storeId: string, id: string): Promise<MessageRecord | undefined> {
+  return db
+    .selectFrom('messages')
+    .select(MESSAGE_COLUMNS)
+    .where('store_id', '=', storeId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
 export function claimQuery(db: Db, limit: number) {
   return db
     .selectFrom('messages')

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ChildSummary, MessageRecord, Page, QueueCounts, QueueFilter, QueueName } from './contract.js';
 import type { DB } from './schema.js';
-import { filterMessages, MESSAGE_COLUMNS } from './sql-messages.js';
+import { filterMessages, MESSAGE_COLUMNS, messageById } from './sql-messages.js';
 
 /** Listings count matching rows exactly up to this many. */
 export const COUNT_CAP = 10_000;
@@ -10,13 +10,8 @@ export const COUNT_CAP = 10_000;
 export class SqlReads {
   constructor(private readonly db: Kysely<DB>) {}
 
-  async getMessage(storeId: string, id: string): Promise<MessageRecord | undefined> {
-    return this.db
-      .selectFrom('messages')
-      .select(MESSAGE_COLUMNS)
-      .where('store_id', '=', storeId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+  getMessage(storeId: string, id: string): Promise<MessageRecord | undefined> {
+    return messageById(this.db, storeId, id);
   }
 
   async children(storeId: string, parentId: string): Promise<ChildSummary[]> {

@@ -15,37 +15,57 @@ import { call, createMapping } from '../helpers/mappings.js';
  * overtake an older one still waiting in the incoming queue. Intake offers it only when it knows
  * the queue holds nothing older.
  */
-describe('push-time routing and the incoming backlog', () => {
-  let db: TestDatabase;
-  let storage: Storage;
-  let storeId: string;
-  const mappingId = newId();
-  // a router that gives every message one copy, in order of routing; `gate` holds it when set
-  const routedOrder: string[] = [];
-  let gate: Promise<void> | undefined;
-  const router: Router = {
-    route: async (batch) => {
-      if (gate) await gate;
-      return batch.map((m) => {
-        routedOrder.push(m.id);
-        return {
-          id: m.id,
-          copies: [{ id: newId(), mapping_id: mappingId, consumer: 'x', ordering_key: null }],
-        };
-      });
-    },
-  };
-  const message = (): NewIncoming => ({
+/** A pushed message with an empty payload; a custom type, so intake validates only its envelope. */
+function newMessage(storeId: string): NewIncoming {
+  return {
     id: newId(),
     store_id: storeId,
-    message: 'order:new',
+    message: 'acme:thing:new',
     payload: '{}',
     extra: null,
     origin: 'push',
     parent_id: null,
     depth: 0,
     created_at: Date.now(),
-  });
+  };
+}
+
+/** A router that gives every message one copy and records the order it routes them in. */
+function recordingRouter() {
+  const order: string[] = [];
+  let gate: Promise<void> | undefined;
+  const router: Router = {
+    route: async (batch) => {
+      if (gate) await gate;
+      return batch.map((m) => {
+        order.push(m.id);
+        return {
+          id: m.id,
+          copies: [{ id: newId(), mapping_id: newId(), consumer: 'x', ordering_key: null }],
+        };
+      });
+    },
+  };
+  /** Holds routing until the returned function is called. */
+  const hold = () => {
+    let open = () => {};
+    gate = new Promise((r) => {
+      open = r;
+    });
+    return () => {
+      gate = undefined;
+      open();
+    };
+  };
+  return { order, router, hold };
+}
+
+describe('push-time routing and the incoming backlog', () => {
+  let db: TestDatabase;
+  let storage: Storage;
+  let storeId: string;
+  const { order: routedOrder, router, hold } = recordingRouter();
+  const message = () => newMessage(storeId);
   const push = async (m: NewIncoming) => {
     const outcome = await storage.push({ message: m });
     assert.equal(outcome.kind, 'created');
@@ -86,15 +106,11 @@ describe('push-time routing and the incoming backlog', () => {
     storage.routePushes(undefined); // x reaches the incoming queue without intake knowing
     await push(x);
     storage.routePushes(routing);
-    let open = () => {};
-    gate = new Promise((r) => {
-      open = r;
-    });
+    const release = hold();
     const stepping = intake.step(); // takes x, then waits in the router
     const c = message();
     assert.equal(await push(c), false);
-    gate = undefined;
-    open();
+    release();
     assert.equal(await stepping, 1);
     const d = message();
     assert.equal(await push(d), false, 'c still waits: d must not overtake it');
@@ -120,28 +136,8 @@ describe('push-time routing and messages from other sources', () => {
     try {
       const { store, token } = newStore('Replies');
       await storage.createStore(store, token);
-      const order: string[] = [];
-      const router: Router = {
-        route: (batch) =>
-          batch.map((m) => {
-            order.push(m.id);
-            return {
-              id: m.id,
-              copies: [{ id: newId(), mapping_id: newId(), consumer: 'x', ordering_key: null }],
-            };
-          }),
-      };
-      const message = (): NewIncoming => ({
-        id: newId(),
-        store_id: store.id,
-        message: 'acme:thing:new', // a custom type: intake validates reply messages, and '{}' is valid for it
-        payload: '{}',
-        extra: null,
-        origin: 'push',
-        parent_id: null,
-        depth: 0,
-        created_at: Date.now(),
-      });
+      const { order, router } = recordingRouter();
+      const message = () => newMessage(store.id);
       // a copy delivered and about to be settled with a reply message
       const first = message();
       await storage.push({ message: first });

@@ -1,3 +1,5 @@
+import { MAPPING_FIELDS } from '../../pipeline/mapping-spec.js';
+import { SCHEDULER_FIELDS } from '../../pipeline/scheduler-spec.js';
 import type { DataType } from '../../storage/delivery-contract.js';
 import type { MappingFields } from '../../storage/mapping-contract.js';
 import type { DesiredConfig } from './file.js';
@@ -78,18 +80,9 @@ export async function currentState(api: HubApi): Promise<CurrentState> {
   return { integrations, mappings, parameters, schedulers };
 }
 
-export const MAPPING_FIELDS = [
-  'url',
-  'token',
-  'messages',
-  'filters',
-  'identifiers',
-  'parameters',
-  'options',
-  'enabled',
-  'required',
-] as const;
-const SCHEDULER_FIELDS = ['key', 'interval', 'cron', 'payload', 'enabled'] as const;
+// compared field by field; the name is the identity, not a field that changes
+const MAPPING_COMPARED = MAPPING_FIELDS.filter((f) => f !== 'name');
+const SCHEDULER_COMPARED = SCHEDULER_FIELDS.filter((f) => f !== 'name');
 
 /** JSON with object keys sorted: equal values compare equal whatever their key order. */
 export function canonical(value: unknown): string {
@@ -142,7 +135,7 @@ export function makePlan(desired: DesiredConfig, state: CurrentState, prune: boo
     if (!have) add('mapping', name, 'create');
     else if (owner !== null && owner !== want.integration) add('mapping', name, 'replace', ['integration']);
     else {
-      const changes = diff({ ...want.fields }, { ...have }, MAPPING_FIELDS);
+      const changes = diff({ ...want.fields }, { ...have }, MAPPING_COMPARED);
       compare('mapping', name, owner === want.integration ? changes : ['integration', ...changes]);
     }
   }
@@ -154,7 +147,7 @@ export function makePlan(desired: DesiredConfig, state: CurrentState, prune: boo
   for (const [name, want] of desired.schedulers) {
     const have = state.schedulers.find((s) => s.name === name);
     if (!have) add('scheduler', name, 'create');
-    else compare('scheduler', name, diff({ ...want }, { ...have }, SCHEDULER_FIELDS));
+    else compare('scheduler', name, diff({ ...want }, { ...have }, SCHEDULER_COMPARED));
   }
 
   if (prune) {

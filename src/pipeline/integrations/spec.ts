@@ -1,6 +1,7 @@
 import { FieldErrorList, type FieldErrors } from '../../http/errors.js';
 import { looksLikeId } from '../../ids.js';
 import type { IntegrationFields } from '../../storage/integration-contract.js';
+import { type Json, resourceObject } from '../resource-body.js';
 
 /**
  * Validation of an integration as a client writes it: `{name, url, token, category}`, bare, wrapped
@@ -44,17 +45,9 @@ const READ_ONLY = [
   'updated_at',
 ];
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 export type IntegrationParse = { ok: true; fields: IntegrationFields } | { ok: false; errors: FieldErrors };
 
 /** The integration object of a body: bare, or the value of a lone `integration` member. */
-export function unwrapIntegration(body: unknown): unknown {
-  if (isObject(body) && isObject(body.integration) && Object.keys(body).length === 1) return body.integration;
-  return body;
-}
-
 /** `?integration[name]=…&integration[url]=…` as an object, or undefined when the query has none. */
 export function integrationFromQuery(query: Record<string, unknown>): Json | undefined {
   const out: Json = {};
@@ -66,17 +59,9 @@ export function integrationFromQuery(query: Record<string, unknown>): Json | und
 }
 
 export function parseIntegration(body: unknown, base?: IntegrationFields): IntegrationParse {
-  const input = unwrapIntegration(body);
   const errors = new FieldErrorList();
-  if (!isObject(input)) {
-    errors.add('/', 'must be a JSON object (an integration, or {"integration": {…}})');
-    return { ok: false, errors: errors.errors };
-  }
-  for (const key of Object.keys(input)) {
-    if (!FIELDS.includes(key) && !READ_ONLY.includes(key)) {
-      errors.add(`/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'is not a known field');
-    }
-  }
+  const input = resourceObject(body, 'integration', [...FIELDS, ...READ_ONLY], errors);
+  if (!input) return { ok: false, errors: errors.errors };
   const raw: Json = base ? { ...base } : {};
   for (const key of FIELDS) if (input[key] !== undefined && input[key] !== null) raw[key] = input[key];
 

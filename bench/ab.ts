@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hubDrain, mapToSink } from './drain.js';
+import { backlogDrain, hubDrain, mapToSink } from './drain.js';
 import { startHub } from './hub.js';
 import { ingest } from './ingest.js';
 import { endToEnd } from './latency.js';
@@ -15,7 +15,8 @@ import { DIST, installExitHandlers, pinSelf, startNode, stop, stopAll } from './
  *   node dist/bench/ab.js OTHER_CHECKOUT [--rounds N] [--e2e] [-- serve options for both]
  *
  * --e2e measures end-to-end latency at 500 pushes/s (10 s a round) instead of ingest and drain;
- * --fill N pushes N messages into each hub first.
+ * --fill N pushes N messages into each hub first. --backlog measures the backlog drain (the figure
+ * the full bench compares with raw undici) instead of push-and-deliver; --no-ingest skips ingest.
  *
  * OTHER_CHECKOUT is a directory with a built `dist/` (e.g. `git worktree add /tmp/old HEAD~1`,
  * `npm ci && npm run build` there). Prints medians and per-round figures; appends nothing.
@@ -104,12 +105,16 @@ const subjects = [
   { key: 'this', root: undefined as string | undefined },
   { key: 'other', root: other },
 ];
-const ingestHubs = await Promise.all(
-  subjects.map((s) => startHub({ name: `${s.key}-ingest`, dataDir: tmp(), cpu: 0, root: s.root, extraArgs })),
-);
+const ingestHubs = own.includes('--no-ingest')
+  ? []
+  : await Promise.all(
+      subjects.map((s) =>
+        startHub({ name: `${s.key}-ingest`, dataDir: tmp(), cpu: 0, root: s.root, extraArgs }),
+      ),
+    );
 const rates: Record<string, number[]> = { this: [], other: [] };
 const drains: Record<string, number[]> = { this: [], other: [] };
-for (let r = 0; r < rounds; r++) {
+for (let r = 0; r < ingestHubs.length && r < rounds; r++) {
   for (const [i, s] of subjects.entries()) {
     const hub = ingestHubs[i]!;
     const fig = await ingest(
@@ -136,10 +141,19 @@ for (let r = 0; r < rounds; r++) {
     const hub = await startHub({ name: `${s.key}-drain`, dataDir: tmp(), cpu: 0, root: s.root, extraArgs });
     await mapToSink(hub, sink, 64);
     await hubDrain(hub, sink, 1000, 64, 120_000);
-    const fig = await hubDrain(hub, sink, 8000, 64, 120_000);
-    drains[s.key]!.push(fig.rate);
-    process.stdout.write(`round ${r + 1} ${s.key} drain: ${fig.rate}/s (pushes took ${fig.pushSeconds} s)\n`);
-    await stop(hub.child);
+    if (own.includes('--backlog')) {
+      const { figure, hub: worker } = await backlogDrain(hub, sink, 8000, 64, 120_000);
+      drains[s.key]!.push(figure.rate);
+      process.stdout.write(`round ${r + 1} ${s.key} backlog drain: ${figure.rate}/s\n`);
+      await stop(worker.child);
+    } else {
+      const fig = await hubDrain(hub, sink, 8000, 64, 120_000);
+      drains[s.key]!.push(fig.rate);
+      process.stdout.write(
+        `round ${r + 1} ${s.key} drain: ${fig.rate}/s (pushes took ${fig.pushSeconds} s)\n`,
+      );
+      await stop(hub.child);
+    }
   }
 }
 for (const s of subjects) {

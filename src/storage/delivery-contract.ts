@@ -27,9 +27,18 @@ export interface LeasedMessage extends MessageRecord {
  * leased by a separate statement and commit.
  */
 export interface CopyHandover {
-  /** A lease for up to `count` new copies, or undefined to leave them all pending. */
-  reserve(count: number, now: number): { lease: string; take: number; expiresAt: number } | undefined;
-  /** After the commit, the `take` copies written with the lease, in creation order. */
+  /**
+   * A lease for some of the new copies (given by mapping, in creation order), or undefined to
+   * leave them all pending. `bulk`: the copies come from an intake step over a batch of queued
+   * messages, which the engine may take as many of as a lease statement would; a push routed at
+   * once (one push batch) is taken only by a nearly idle engine.
+   */
+  reserve(
+    mappings: readonly (string | null)[],
+    now: number,
+    bulk: boolean,
+  ): { lease: string; taken: number[]; expiresAt: number } | undefined;
+  /** After the commit, the taken copies, written with the lease, in creation order. */
   deliver(copies: LeasedMessage[]): void;
   /** The transaction failed: the reservation is void. */
   cancel(lease: string, take: number): void;

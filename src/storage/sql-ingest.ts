@@ -77,14 +77,18 @@ export class SqlIngest {
    * leased to it. Only plain pending copies qualify — a copy with an ordering key may have to wait
    * behind an earlier one, which only the lease statement knows.
    */
-  private reserveCopies(copies: MessageRow[], now: number): Reservation | undefined {
+  private reserveCopies(copies: MessageRow[], now: number, bulk: boolean): Reservation | undefined {
     const handover = this.handover;
     if (!handover) return undefined;
     const eligible = copies.filter((c) => c.queue_name === 'accepted' && c.ordering_key === null);
     if (eligible.length === 0) return undefined;
-    const r = handover.reserve(eligible.length, now);
+    const r = handover.reserve(
+      eligible.map((c) => c.mapping_id),
+      now,
+      bulk,
+    );
     if (!r) return undefined;
-    const rows = eligible.slice(0, r.take);
+    const rows = r.taken.map((i) => eligible[i]!);
     for (const c of rows) {
       c.state = 'running';
       c.lease_owner = r.lease;
@@ -156,7 +160,7 @@ export class SqlIngest {
         const seenKey = `${req.message.store_id}\u0000${req.message.message}`;
         if (!this.seenTypes.has(seenKey)) newTypes.add(seenKey);
       }
-      const reservation = this.reserveCopies(copies, now);
+      const reservation = this.reserveCopies(copies, now, false);
       if (reservation) reserved.push(reservation);
       await this.insertMessages(trx, rows.concat(copies));
       if (rows.some((r) => r.queue_name === 'incoming')) await this.notify(trx, 'incoming');
@@ -340,7 +344,7 @@ export class SqlIngest {
           .execute();
       }
     }
-    const reservation = this.reserveCopies(copies, now);
+    const reservation = this.reserveCopies(copies, now, true);
     if (reservation) reserved.push(reservation);
     await this.insertMessages(trx, copies);
     if (copies.some((c) => c.queue_name === 'accepted' && c.state === 'pending'))

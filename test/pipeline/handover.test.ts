@@ -61,10 +61,13 @@ for (const backend of backends()) {
         // a reservation that cannot take every copy leaves the rest pending: until a lease
         // statement has taken them, nothing more is handed over
         const probe = engine.handover();
-        const partial = probe.reserve(20, Date.now());
-        assert.ok(partial && partial.take > 0 && partial.take <= 8, 'a nearly idle engine takes up to 8');
-        assert.equal(probe.reserve(1, Date.now()), undefined);
-        probe.cancel(partial!.lease, partial!.take);
+        const partial = probe.reserve(Array(20).fill(mapping.id), Date.now(), false);
+        assert.ok(
+          partial && partial.taken.length > 0 && partial.taken.length <= 8,
+          'a nearly idle engine takes up to 8 copies of a push',
+        );
+        assert.equal(probe.reserve([mapping.id], Date.now(), true), undefined);
+        probe.cancel(partial!.lease, partial!.taken.length);
         assert.equal(await engine.step(), 0); // nothing pending: the backlog mark is cleared
 
         const c = await pushAndIntake('C');

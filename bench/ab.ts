@@ -16,7 +16,8 @@ import { DIST, installExitHandlers, pinSelf, startNode, stop, stopAll } from './
  *
  * --e2e measures end-to-end latency at 500 pushes/s (10 s a round) instead of ingest and drain;
  * --fill N pushes N messages into each hub first. --backlog measures the backlog drain (the figure
- * the full bench compares with raw undici) instead of push-and-deliver; --no-ingest skips ingest.
+ * the full bench compares with raw undici) instead of push-and-deliver; --no-ingest skips ingest,
+ * --no-drain the drain.
  *
  * OTHER_CHECKOUT is a directory with a built `dist/` (e.g. `git worktree add /tmp/old HEAD~1`,
  * `npm ci && npm run build` there). Prints medians and per-round figures; appends nothing.
@@ -25,7 +26,7 @@ const argv = process.argv.slice(2);
 const dashdash = argv.indexOf('--');
 const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
 const extraArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
-const other = own.find((a) => !a.startsWith('--'));
+const other = own.find((a, i) => !a.startsWith('--') && own[i - 1] !== '--other-flags');
 if (!other) throw new Error('usage: ab.js OTHER_CHECKOUT [--rounds N] [-- serve options]');
 const rounds = Number(own[own.indexOf('--rounds') + 1] ?? 3) || 3;
 installExitHandlers();
@@ -101,20 +102,30 @@ if (own.includes('--e2e')) {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   process.exit(0);
 }
+// --other-flags "…": Node flags for the other checkout's hubs only (e.g. a V8 setting on one build)
+const otherFlagsAt = own.indexOf('--other-flags');
+const otherFlags = otherFlagsAt >= 0 ? (own[otherFlagsAt + 1] ?? '').split(' ').filter(Boolean) : [];
 const subjects = [
-  { key: 'this', root: undefined as string | undefined },
-  { key: 'other', root: other },
+  { key: 'this', root: undefined as string | undefined, flags: [] as string[] },
+  { key: 'other', root: other, flags: otherFlags },
 ];
 const ingestHubs = own.includes('--no-ingest')
   ? []
   : await Promise.all(
       subjects.map((s) =>
-        startHub({ name: `${s.key}-ingest`, dataDir: tmp(), cpu: 0, root: s.root, extraArgs }),
+        startHub({
+          name: `${s.key}-ingest`,
+          dataDir: tmp(),
+          cpu: 0,
+          root: s.root,
+          extraArgs,
+          nodeFlags: s.flags,
+        }),
       ),
     );
 const rates: Record<string, number[]> = { this: [], other: [] };
 const drains: Record<string, number[]> = { this: [], other: [] };
-for (let r = 0; r < ingestHubs.length && r < rounds; r++) {
+for (let r = 0; ingestHubs.length > 0 && r < rounds; r++) {
   for (const [i, s] of subjects.entries()) {
     const hub = ingestHubs[i]!;
     const fig = await ingest(
@@ -135,10 +146,17 @@ for (let r = 0; r < ingestHubs.length && r < rounds; r++) {
   }
 }
 await Promise.all(ingestHubs.map((h) => stop(h.child)));
-for (let r = 0; r < rounds; r++) {
+for (let r = 0; !own.includes('--no-drain') && r < rounds; r++) {
   for (const s of subjects) {
     // a fresh hub per drain round: the drain must not inherit the ingest's backlog
-    const hub = await startHub({ name: `${s.key}-drain`, dataDir: tmp(), cpu: 0, root: s.root, extraArgs });
+    const hub = await startHub({
+      name: `${s.key}-drain`,
+      dataDir: tmp(),
+      cpu: 0,
+      root: s.root,
+      extraArgs,
+      nodeFlags: s.flags,
+    });
     await mapToSink(hub, sink, 64);
     await hubDrain(hub, sink, 1000, 64, 120_000);
     if (own.includes('--backlog')) {

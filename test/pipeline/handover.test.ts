@@ -87,5 +87,99 @@ for (const backend of backends()) {
         await endpoint.close();
       }
     });
+
+    test("an intake step's batch goes to an engine with room, but not to a lane with a queue", async () => {
+      const t = await testHub(backend, { config: { role: 'api' } });
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      // the endpoint of mapping B holds every answer until the gate opens
+      const endpoint = await TestEndpoint.start(async (r) => {
+        if (r.path === '/b') await gate;
+        return { body: {} };
+      });
+      const storage = t.hub.storage;
+      const engine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
+        capacity: () => {},
+        incoming: () => {},
+      });
+      try {
+        const a = await createMapping(t, {
+          name: 'a.svc',
+          url: `${endpoint.url}/a`,
+          messages: ['order:new'],
+        });
+        const b = await createMapping(t, {
+          name: 'b.svc',
+          url: `${endpoint.url}/b`,
+          messages: ['order:new'],
+          options: { concurrency: 1 },
+        });
+        const pushAll = async (n: number) => {
+          for (let i = 0; i < n; i++) {
+            const res = await t.push({ message: 'order:new', payload: { order: { number: `N${i}` } } });
+            assert.equal(res.status, 201);
+          }
+        };
+        const intake = () =>
+          storage.intake(
+            100,
+            (batch) =>
+              batch.map((m) => ({
+                id: m.id,
+                copies: [a, b].map((mapping) => ({
+                  id: newId(),
+                  mapping_id: mapping.id,
+                  consumer: mapping.name,
+                  ordering_key: null,
+                })),
+              })),
+            Date.now(),
+          );
+        const copies = async (mappingId: string) => {
+          const res = await storage.listQueue(
+            t.storeId,
+            'accepted',
+            { mapping_id: mappingId },
+            { page: 1, per_page: 100 },
+          );
+          return res.items.map((m) => m.state).sort();
+        };
+
+        storage.handOverCopies(engine.handover());
+        assert.equal(await engine.step(), 0); // nothing due: the engine knows it has no backlog
+
+        // 20 pushes → 40 copies in one intake step, far more than a pushed batch's 8: all taken
+        await pushAll(20);
+        await intake();
+        assert.deepEqual(await copies(b.id), Array(20).fill('running'));
+        await endpoint.waitFor(21); // A's twenty, and B's first (held at the gate)
+        assert.equal(endpoint.received.filter((r) => r.path === '/a').length, 20);
+
+        // B's lane now has a queue: the next step's copies for B stay pending, for the lease
+        // statement to take in order; A's may not be handed over past them either
+        await pushAll(2);
+        await intake();
+        const stateOfB = await copies(b.id);
+        assert.equal(stateOfB.filter((s) => s === 'pending').length, 2);
+        assert.equal(stateOfB.filter((s) => s === 'running').length, 20);
+        // A's copies are handed over all the same: its lane is free, as a lease would find it
+        assert.ok(!(await copies(a.id)).includes('pending'));
+        release();
+        // the two left pending wait for a lease statement, as any backlog does
+        for (let i = 0; i < 200 && endpoint.received.length < 44; i++) {
+          await engine.step();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(endpoint.received.length, 44);
+      } finally {
+        release();
+        storage.handOverCopies(undefined);
+        await engine.stop(1000);
+        await t.close();
+        await endpoint.close();
+      }
+    });
   });
 }

@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import { uuidv7 } from 'uuidv7';
+import { newId } from '../src/ids.js';
 
 /**
  * The ingest baseline: a bare Fastify server that answers the push request the way the hub does
@@ -10,7 +10,7 @@ const app = Fastify({ logger: false });
 
 app.post('/api/stores/:store_id/messages', async (req, reply) => {
   const body = req.body as Record<string, unknown>;
-  return reply.code(201).send({ ...body, message_id: uuidv7() });
+  return reply.code(201).send({ ...body, message_id: newId() });
 });
 
 const url = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });

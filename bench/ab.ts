@@ -6,7 +6,7 @@ import { startHub } from './hub.js';
 import { ingest } from './ingest.js';
 import { endToEnd } from './latency.js';
 import { median } from './phases.js';
-import { DIST, installExitHandlers, pinSelf, startNode, stop, stopAll } from './processes.js';
+import { DIST, installExitHandlers, memoryOf, pinSelf, startNode, stop, stopAll } from './processes.js';
 
 /**
  * A/B of two builds on this machine, for a change's before and after: the same ingest and drain
@@ -141,7 +141,8 @@ for (let r = 0; ingestHubs.length > 0 && r < rounds; r++) {
     );
     rates[s.key]!.push(fig.rps);
     process.stdout.write(
-      `round ${r + 1} ${s.key} ingest: ${fig.rps} req/s p99 ${fig.p99} ms cores ${fig.serverCores}\n`,
+      `round ${r + 1} ${s.key} ingest: ${fig.rps} req/s p99 ${fig.p99} ms cores ${fig.serverCores}, ` +
+        `peak RSS ${memoryOf(hub.child.pid)?.peakMB} MB\n`,
     );
   }
 }
@@ -162,13 +163,28 @@ for (let r = 0; !own.includes('--no-drain') && r < rounds; r++) {
     if (own.includes('--backlog')) {
       const { figure, hub: worker } = await backlogDrain(hub, sink, 8000, 64, 120_000);
       drains[s.key]!.push(figure.rate);
-      process.stdout.write(`round ${r + 1} ${s.key} backlog drain: ${figure.rate}/s\n`);
+      const peak = memoryOf(worker.child.pid)?.peakMB;
+      const inside = await worker.child.ask<{ peak?: unknown }>({ cmd: 'memory' }).catch(() => undefined);
+      process.stdout.write(
+        `round ${r + 1} ${s.key} backlog drain: ${figure.rate}/s, peak RSS ${peak} MB, ` +
+          `peaks inside ${JSON.stringify(inside?.peak)}\n`,
+      );
+      if (own.includes('--then-push')) {
+        // as the full bench does: push and deliver on the process that drained the backlog
+        const fig = await hubDrain(worker, sink, 8000, 64, 120_000);
+        const after = await worker.child.ask<{ peak?: unknown }>({ cmd: 'memory' }).catch(() => undefined);
+        process.stdout.write(
+          `round ${r + 1} ${s.key} then push and deliver: ${fig.rate}/s, peak RSS ` +
+            `${memoryOf(worker.child.pid)?.peakMB} MB, peaks inside ${JSON.stringify(after?.peak)}\n`,
+        );
+      }
       await stop(worker.child);
     } else {
       const fig = await hubDrain(hub, sink, 8000, 64, 120_000);
       drains[s.key]!.push(fig.rate);
       process.stdout.write(
-        `round ${r + 1} ${s.key} drain: ${fig.rate}/s (pushes took ${fig.pushSeconds} s)\n`,
+        `round ${r + 1} ${s.key} drain: ${fig.rate}/s (pushes took ${fig.pushSeconds} s), ` +
+          `peak RSS ${memoryOf(hub.child.pid)?.peakMB} MB\n`,
       );
       await stop(hub.child);
     }

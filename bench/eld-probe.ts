@@ -26,6 +26,12 @@ if (process.send) {
     }
   }).observe({ entryTypes: ['gc'] });
   const r1 = (n: number) => Math.round(n * 10) / 10;
+  // the largest of each memory figure seen, sampled every 50 ms: which part makes the peak RSS
+  const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  setInterval(() => {
+    const u = process.memoryUsage();
+    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], u[k]);
+  }, 50).unref();
 
   process.on('message', (m: { id?: number; cmd?: string }) => {
     if (m?.cmd === 'eld-reset') {
@@ -50,7 +56,8 @@ if (process.send) {
         heapUsed: mb(u.heapUsed),
         external: mb(u.external),
       };
-      process.send?.({ id: m.id, value: { ...value, arrayBuffers: mb(u.arrayBuffers) } });
+      const peaks = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, mb(v)]));
+      process.send?.({ id: m.id, value: { ...value, arrayBuffers: mb(u.arrayBuffers), peak: peaks } });
     }
   });
   process.on('disconnect', () => {

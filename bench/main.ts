@@ -203,6 +203,8 @@ try {
     (results.hubs[key as HubKey] ??= {}).pipeline = figure;
   // the backlog drains restarted the hubs: later phases use the new processes
   for (const s of hubSubjects) if (s.hub) hubs[s.key as HubKey] = s.hub;
+  for (const [key, hub] of Object.entries(hubs))
+    indent(`${key}: VmHWM after the drains ${memoryOf(hub.child.pid)?.peakMB} MB (this process)`);
   await stop(client);
 } catch (err) {
   fail('drain', err);

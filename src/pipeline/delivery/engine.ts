@@ -45,7 +45,10 @@ export class DeliveryEngine {
   });
   private readonly lanes = new Map<string, { running: number; queue: LeasedMessage[] }>();
   /** Mappings by id, kept 2 s: changes made through this process are dropped at once (forgetMappings). */
-  private readonly mappings = new Map<string, { mapping: Mapping | undefined; at: number }>();
+  private readonly mappings = new Map<
+    string,
+    { storeId: string; mapping: Promise<Mapping | undefined>; at: number }
+  >();
   /** The POSTs in flight, aborted together when shutdown's grace runs out. */
   private readonly requests = new Set<Exchange>();
   private aborted = false;
@@ -192,10 +195,18 @@ export class DeliveryEngine {
   }
 
   private async pump(key: string): Promise<void> {
-    const lane = this.lanes.get(key)!;
-    const head = lane.queue[0];
-    if (!head) return;
-    const mapping = await this.mapping(head.store_id, key);
+    const lane = this.lanes.get(key);
+    const head = lane?.queue[0];
+    if (!lane || !head) return;
+    let mapping: Mapping | undefined;
+    try {
+      mapping = await this.mapping(head.store_id, key);
+    } catch (err) {
+      // the lane keeps its copies (leased to us) and tries again shortly
+      this.log.error({ err, mapping_id: key }, 'reading a mapping failed; retrying its lane in 1 s');
+      setTimeout(() => void this.pump(key), 1000).unref();
+      return;
+    }
     const limit = mapping?.options.concurrency ?? 1;
     while (lane.queue.length > 0 && lane.running < limit && !this.stopping) {
       const m = lane.queue.shift()!;
@@ -278,17 +289,23 @@ export class DeliveryEngine {
   /** Forget cached mappings of a store (its mappings changed in this process). */
   forgetMappings(storeId: string): void {
     for (const [id, entry] of this.mappings) {
-      if (!entry.mapping || entry.mapping.store_id === storeId) this.mappings.delete(id);
+      if (entry.storeId === storeId) this.mappings.delete(id);
     }
   }
 
-  private async mapping(storeId: string, id: string): Promise<Mapping | undefined> {
+  private mapping(storeId: string, id: string): Promise<Mapping | undefined> {
     const cached = this.mappings.get(id);
     const now = Date.now();
     if (cached && now - cached.at < 2000) return cached.mapping;
-    const mapping = await this.storage.getMapping(storeId, id);
+    // The promise is cached, not its value: a lease's hundred copies enqueued at once share one
+    // read when the entry has expired, instead of a read each.
+    const mapping = this.storage.getMapping(storeId, id);
     if (this.mappings.size > 10_000) this.mappings.clear();
-    this.mappings.set(id, { mapping, at: now });
+    const entry = { storeId, mapping, at: now };
+    this.mappings.set(id, entry);
+    mapping.catch(() => {
+      if (this.mappings.get(id) === entry) this.mappings.delete(id);
+    });
     return mapping;
   }
 

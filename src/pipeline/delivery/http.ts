@@ -65,7 +65,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private status: number | undefined;
   private contentType: string | undefined;
   private retryAfter: string | undefined;
-  private readonly chunks: Buffer[] = [];
+  private chunks: Buffer[] = [];
   private size = 0;
 
   constructor(
@@ -140,6 +140,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finish(outcome: Pick<TryResult, 'status' | 'contentType' | 'retryAfter' | 'body' | 'error'>): void {
     this.finished = true;
     clearTimeout(this.timer);
+    // undici may hold on to a finished handler for a while: keep nothing big reachable from it
+    // (the reply's chunks are views into a socket's whole read buffer)
+    this.chunks = [];
+    this.controller = undefined;
     this.done({
       url: this.url,
       startedAt: this.startedAt,

@@ -96,8 +96,13 @@ if (own.includes('--e2e')) {
       );
     }
   }
-  for (const key of ['this', 'other'])
-    process.stdout.write(`${key}: e2e p99 median ${median(p99s[key]!)} ms\n`);
+  for (const [i, key] of ['this', 'other'].entries()) {
+    const inside = await hubs[i]!.child.ask<{ peak?: unknown }>({ cmd: 'memory' }).catch(() => undefined);
+    process.stdout.write(
+      `${key}: e2e p99 median ${median(p99s[key]!)} ms; peak RSS ${memoryOf(hubs[i]!.child.pid)?.peakMB} MB, ` +
+        `peaks inside ${JSON.stringify(inside?.peak)}\n`,
+    );
+  }
   await stopAll();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   process.exit(0);

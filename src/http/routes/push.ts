@@ -113,10 +113,10 @@ export function pushRoutes(ctx: AppContext) {
   };
 }
 
-/** The submitted object plus `message_id` (replacing any id the sender put there). */
 /**
- * Everything the sender submitted plus `message_id`, assembled from the texts already made for
- * storage: the payload, usually most of the body, is serialised once, not twice.
+ * Everything the sender submitted plus `message_id` (replacing any id the sender put there),
+ * assembled from the texts already made for storage: the payload, usually most of the body, is
+ * serialised once, not twice.
  */
 function echo(message: string, payloadText: string, extraText: string | null, id: string): string {
   const extras = extraText && extraText !== '{}' ? `,${extraText.slice(1, -1)}` : '';

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import pino from 'pino';
+import { newId } from '../../src/ids.js';
+import { DeliveryEngine } from '../../src/pipeline/delivery/engine.js';
+import type { Storage } from '../../src/storage/contract.js';
+import { backends } from '../helpers/databases.js';
+import { TestEndpoint } from '../helpers/endpoint.js';
+import { testHub } from '../helpers/hub.js';
+import { createMapping } from '../helpers/mappings.js';
+
+/**
+ * The engine reads a mapping once for all the copies a lease hands it at once (the read is
+ * cached as a promise for 2 s), and again after forgetMappings. The storage is the real one; the
+ * proxy only counts the reads.
+ */
+for (const backend of backends()) {
+  describe(`delivery engine mapping reads (${backend})`, () => {
+    test("a lease's copies share one read of their mapping", async () => {
+      const t = await testHub(backend, { config: { role: 'api' } });
+      const endpoint = await TestEndpoint.start();
+      let reads = 0;
+      const storage = new Proxy(t.hub.storage, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (prop === 'getMapping')
+            return (...args: Parameters<Storage['getMapping']>) => {
+              reads++;
+              return target.getMapping(...args);
+            };
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const engine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
+        capacity: () => {},
+        incoming: () => {},
+      });
+      try {
+        const mapping = await createMapping(t, {
+          url: `${endpoint.url}/svc`,
+          messages: ['order:new'],
+          options: { concurrency: 4 },
+        });
+        const pushAndRoute = async (n: number) => {
+          for (let i = 0; i < n; i++) {
+            const res = await t.push({ message: 'order:new', payload: { order: { number: `N${i}` } } });
+            assert.equal(res.status, 201);
+          }
+          await storage.intake(
+            100,
+            (batch) =>
+              batch.map((m) => ({
+                id: m.id,
+                copies: [{ id: newId(), mapping_id: mapping.id, consumer: 'svc', ordering_key: null }],
+              })),
+            Date.now(),
+          );
+        };
+        await pushAndRoute(30);
+        assert.equal(await engine.step(), 30);
+        await endpoint.waitFor(30);
+        assert.equal(reads, 1, 'thirty copies, one read');
+
+        engine.forgetMappings(t.storeId);
+        await pushAndRoute(5);
+        assert.equal(await engine.step(), 5);
+        await endpoint.waitFor(35);
+        assert.equal(reads, 2, 'read again once forgotten');
+      } finally {
+        await engine.stop(1000);
+        await t.close();
+        await endpoint.close();
+      }
+    });
+  });
+}

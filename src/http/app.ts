@@ -79,7 +79,8 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.setValidatorCompiler(validatorCompiler);
   const metrics = ctx.metrics;
   if (metrics) {
-    app.addHook('onResponse', async (req, reply) => {
+    // hooks on every request are callback-style: an async hook costs a promise per request
+    app.addHook('onResponse', (req, reply, done) => {
       metrics.httpDuration.observe(
         {
           method: req.method,
@@ -88,6 +89,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         },
         reply.elapsedTime / 1000,
       );
+      done();
     });
     app.get(
       '/metrics',
@@ -98,8 +100,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       },
     );
   }
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    done(null, payload);
   });
 
   // JSON bodies are parsed here (not by Fastify's default parser) to control the error wording.

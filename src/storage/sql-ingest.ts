@@ -101,14 +101,15 @@ export class SqlIngest {
   /** Runs `work` in a transaction; copies it reserved go to the engine after the commit. */
   private async withHandover<T>(work: (trx: Tx, reserved: Reservation[]) => Promise<T>): Promise<T> {
     const reserved: Reservation[] = [];
+    let result: T;
     try {
-      const result = await this.db.transaction().execute((trx) => work(trx, reserved));
-      for (const r of reserved) r.handover.deliver(r.rows as unknown as LeasedMessage[]);
-      return result;
+      result = await this.db.transaction().execute((trx) => work(trx, reserved));
     } catch (err) {
       for (const r of reserved) r.handover.cancel(r.lease, r.rows.length);
       throw err;
     }
+    for (const r of reserved) r.handover.deliver(r.rows as unknown as LeasedMessage[]);
+    return result;
   }
 
   /**

@@ -70,6 +70,16 @@ for (const backend of backends()) {
         probe.cancel(partial!.lease, partial!.taken.length);
         assert.equal(await engine.step(), 0); // nothing pending: the backlog mark is cleared
 
+        // a lease in flight has not seen the copies a reservation leaves pending meanwhile: it
+        // must not clear the backlog mark that reservation set
+        const leasing = engine.step();
+        const partialBulk = probe.reserve(Array(300).fill(mapping.id), Date.now(), true);
+        assert.ok(partialBulk && partialBulk.taken.length < 300);
+        assert.equal(await leasing, 0);
+        probe.cancel(partialBulk!.lease, partialBulk!.taken.length);
+        assert.equal(probe.reserve([mapping.id], Date.now(), false), undefined, 'still marked');
+        assert.equal(await engine.step(), 0); // a lease that saw nothing pending clears it
+
         const c = await pushAndIntake('C');
         assert.notEqual(await stateOf(c), 'pending');
         await endpoint.waitFor(3);

@@ -43,7 +43,10 @@ export class DeliveryEngine {
     keepAliveTimeout: 10_000,
     keepAliveMaxTimeout: 60_000,
   });
-  private readonly lanes = new Map<string, { running: number; queue: LeasedMessage[] }>();
+  private readonly lanes = new Map<
+    string,
+    { running: number; queue: LeasedMessage[]; retry?: NodeJS.Timeout | undefined }
+  >();
   /** Mappings by id, kept 2 s: changes made through this process are dropped at once (forgetMappings). */
   private readonly mappings = new Map<
     string,
@@ -72,6 +75,11 @@ export class DeliveryEngine {
    * lanes, may have left due messages behind; one that found fewer did not.
    */
   private backlog = true;
+  /**
+   * Counts the reservations that set `backlog`. A lease in flight cannot have seen the copies such
+   * a reservation left pending, so it may clear the mark only if none happened while it ran.
+   */
+  private backlogMarks = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private idle: (() => void) | undefined;
 
@@ -109,7 +117,10 @@ export class DeliveryEngine {
         }
         // copies not taken are written pending: until a lease statement has taken them, later
         // copies must not be handed over ahead of them
-        if (taken.length < mappings.length) this.backlog = true;
+        if (taken.length < mappings.length) {
+          this.backlog = true;
+          this.backlogMarks++;
+        }
         if (taken.length === 0) return undefined;
         const lease = `${this.owner}:${++this.leaseSeq}`;
         this.reserved += taken.length;
@@ -145,6 +156,7 @@ export class DeliveryEngine {
     // once its queue is empty.
     if (saturated.length > 0 && Date.now() - this.lastExcludingLease < EXCLUDING_LEASE_EVERY_MS) return 0;
     const lease = `${this.owner}:${++this.leaseSeq}`;
+    const marks = this.backlogMarks;
     const leased = await this.storage.leaseDeliveries(
       lease,
       Math.min(free, this.batch),
@@ -153,7 +165,8 @@ export class DeliveryEngine {
       saturated,
     );
     if (leased.length > 0) this.held.set(lease, leased.length);
-    this.backlog = leased.length >= Math.min(free, this.batch) || saturated.length > 0;
+    this.backlog =
+      leased.length >= Math.min(free, this.batch) || saturated.length > 0 || marks !== this.backlogMarks;
     if (saturated.length > 0) this.lastExcludingLease = Date.now();
     for (const m of leased) this.enqueue(m);
     return leased.length;
@@ -202,9 +215,15 @@ export class DeliveryEngine {
     try {
       mapping = await this.mapping(head.store_id, key);
     } catch (err) {
-      // the lane keeps its copies (leased to us) and tries again shortly
-      this.log.error({ err, mapping_id: key }, 'reading a mapping failed; retrying its lane in 1 s');
-      setTimeout(() => void this.pump(key), 1000).unref();
+      // the lane keeps its copies (leased to us) and tries again shortly, once for the whole lane
+      if (!lane.retry) {
+        this.log.error({ err, mapping_id: key }, 'reading a mapping failed; retrying its lane in 1 s');
+        lane.retry = setTimeout(() => {
+          lane.retry = undefined;
+          void this.pump(key);
+        }, 1000);
+        lane.retry.unref();
+      }
       return;
     }
     const limit = mapping?.options.concurrency ?? 1;

@@ -34,18 +34,23 @@ export function post(
       exchange.onResponseError(undefined, new TypeError(`not a URL: ${req.url}`));
       return;
     }
-    dispatcher.dispatch(
-      {
-        origin,
-        path,
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      },
-      exchange,
-    );
+    try {
+      dispatcher.dispatch(
+        {
+          origin,
+          path,
+          method: 'POST',
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        exchange,
+      );
+    } catch (err) {
+      // a dispatcher normally reports errors through the handler; one that throws still ends here
+      exchange.onResponseError(undefined, err as Error);
+    }
   });
 }
 
@@ -105,7 +110,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // enough kept: answer with what came, and drop the rest with the connection
     if (this.size > RESULT_BYTES) {
       this.succeed();
-      controller.abort(new Error('reply longer than the hub keeps'));
+      // after the parser's current turn: aborting from inside its data callback trips an
+      // assertion in undici when the same read also completes the message
+      queueMicrotask(() => controller.abort(new Error('reply longer than the hub keeps')));
     }
   }
 
@@ -115,11 +122,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.finished) return;
-    const e = err as Error & { code?: string };
+    const e = err as Error & { code?: unknown };
     const reason =
       e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT'
         ? `timed out after ${this.timeoutMs} ms`
-        : `${e.code ?? e.name}: ${e.message}`;
+        : `${typeof e.code === 'string' ? e.code : e.name}: ${e.message}`;
     this.finish({ error: reason });
   }
 

@@ -171,7 +171,8 @@ for (let r = 0; !own.includes('--no-drain') && r < rounds; r++) {
       const peak = memoryOf(worker.child.pid)?.peakMB;
       const inside = await worker.child.ask<{ peak?: unknown }>({ cmd: 'memory' }).catch(() => undefined);
       process.stdout.write(
-        `round ${r + 1} ${s.key} backlog drain: ${figure.rate}/s, peak RSS ${peak} MB, ` +
+        `round ${r + 1} ${s.key} backlog drain: ${figure.rate}/s, ELD p99 ${figure.eld?.p99} max ${figure.eld?.max} ms, ` +
+          `GC ${JSON.stringify(figure.eld?.gc)}, peak RSS ${peak} MB, ` +
           `peaks inside ${JSON.stringify(inside?.peak)}\n`,
       );
       if (own.includes('--then-push')) {

@@ -173,6 +173,9 @@ export async function backlogDrain(
   await resetSink(sink);
   const startedUs = nowUs();
   const worker = await startHub({ ...hub.options, credentials });
+  // the event-loop figures cover the drain, not the start-up (module loading, schema compilation)
+  // that precedes it: the process is listening, and its workers have just begun
+  await resetEld(worker.child).catch(() => false);
   const others = foreignLoad([sink.pid, worker.child.pid]);
   worker.earlierPeakMB = peak;
   const expected = pushed.ok2xx;

@@ -80,6 +80,8 @@ export class DeliveryEngine {
    * a reservation left pending, so it may clear the mark only if none happened while it ran.
    */
   private backlogMarks = 0;
+  /** The limit of the lease statement in flight, if any: slots it may fill when it returns. */
+  private leasing = 0;
   private readonly heartbeat: NodeJS.Timeout;
   private idle: (() => void) | undefined;
 
@@ -109,7 +111,7 @@ export class DeliveryEngine {
         // is such a wave already: the engine takes it as a lease statement would, up to its free
         // slots, leaving out mappings whose lanes already have a queue (as the lease does).
         if (this.stopping || this.backlog) return undefined;
-        const busy = this.inFlight + this.queued + this.reserved;
+        const busy = this.inFlight + this.queued + this.reserved + this.leasing;
         const room = (bulk ? this.maxInFlight : HANDOVER_BELOW) - busy;
         const taken: number[] = [];
         for (let i = 0; i < mappings.length && taken.length < room; i++) {
@@ -157,13 +159,13 @@ export class DeliveryEngine {
     if (saturated.length > 0 && Date.now() - this.lastExcludingLease < EXCLUDING_LEASE_EVERY_MS) return 0;
     const lease = `${this.owner}:${++this.leaseSeq}`;
     const marks = this.backlogMarks;
-    const leased = await this.storage.leaseDeliveries(
-      lease,
-      Math.min(free, this.batch),
-      Date.now(),
-      this.leaseMs,
-      saturated,
-    );
+    this.leasing = Math.min(free, this.batch);
+    let leased: LeasedMessage[];
+    try {
+      leased = await this.storage.leaseDeliveries(lease, this.leasing, Date.now(), this.leaseMs, saturated);
+    } finally {
+      this.leasing = 0;
+    }
     if (leased.length > 0) this.held.set(lease, leased.length);
     this.backlog =
       leased.length >= Math.min(free, this.batch) || saturated.length > 0 || marks !== this.backlogMarks;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backlogDrain, hubDrain, mapToSink } from './drain.js';
 import { startHub } from './hub.js';
-import { ingest } from './ingest.js';
+import { ingestHub } from './ingest.js';
 import { endToEnd } from './latency.js';
 import { median } from './phases.js';
 import { DIST, installExitHandlers, memoryOf, pinSelf, startNode, stop, stopAll } from './processes.js';
@@ -53,17 +53,7 @@ if (own.includes('--e2e')) {
   for (const hub of hubs) {
     // a database that already holds `fill` pushes (the full bench's hub has ~200,000 by then)
     if (fill > 0) {
-      await ingest(
-        hub.child,
-        `${hub.url}${hub.pushPath}`,
-        { 'x-augury-token': hub.token },
-        {
-          warmupSeconds: 0,
-          seconds: 60,
-          connections: 100,
-          maxRequests: fill,
-        },
-      );
+      await ingestHub(hub, { warmupSeconds: 0, seconds: 60, connections: 100, maxRequests: fill });
     }
     await mapToSink(hub, sink, 64);
     // --deliver N: push and deliver N messages first, as the full bench's drain phase does
@@ -133,17 +123,12 @@ const drains: Record<string, number[]> = { this: [], other: [] };
 for (let r = 0; ingestHubs.length > 0 && r < rounds; r++) {
   for (const [i, s] of subjects.entries()) {
     const hub = ingestHubs[i]!;
-    const fig = await ingest(
-      hub.child,
-      `${hub.url}${hub.pushPath}`,
-      { 'x-augury-token': hub.token },
-      {
-        warmupSeconds: 2,
-        seconds: 4,
-        connections: 100,
-        maxRequests: 300_000,
-      },
-    );
+    const fig = await ingestHub(hub, {
+      warmupSeconds: 2,
+      seconds: 4,
+      connections: 100,
+      maxRequests: 300_000,
+    });
     rates[s.key]!.push(fig.rps);
     process.stdout.write(
       `round ${r + 1} ${s.key} ingest: ${fig.rps} req/s p99 ${fig.p99} ms cores ${fig.serverCores}, ` +

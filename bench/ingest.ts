@@ -1,4 +1,4 @@
-import { type Eld, readEld, resetEld } from './hub.js';
+import { type Eld, type HubProcess, readEld, resetEld } from './hub.js';
 import { fire, type LoadResult, PUSH_BODY } from './load.js';
 import { type Child, cpuSecondsOf, foreignLoad, round } from './processes.js';
 
@@ -65,4 +65,9 @@ export async function ingest(
 
 function unanswered(r: LoadResult): number {
   return Math.max(0, r.sent - r.ok2xx - r.non2xx);
+}
+
+/** `ingest` at a hub's push endpoint with its store token. */
+export function ingestHub(hub: HubProcess, plan: IngestPlan): Promise<IngestFigure> {
+  return ingest(hub.child, `${hub.url}${hub.pushPath}`, { 'x-augury-token': hub.token }, plan);
 }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { backlogDrain, mapToSink } from './drain.js';
 import { type HubProcess, startHub } from './hub.js';
-import { ingest } from './ingest.js';
+import { ingestHub } from './ingest.js';
 import type { BenchPlan } from './plan.js';
 import { type Child, DIST, ROOT, sleep, stop } from './processes.js';
 import { type ProfileSummary, summariseProfile } from './profile.js';
@@ -45,17 +45,16 @@ export async function runProfiles(
     });
   const out: { ingest?: ProfileResult; drain?: ProfileResult } = {};
 
-  const ingestHub = await start('ingest');
-  await ingestHub.child.ask({ cmd: 'sql-reset' });
+  const hubForIngest = await start('ingest');
+  await hubForIngest.child.ask({ cmd: 'sql-reset' });
   const started = Date.now();
   const fromUs = nowUs();
-  const headers = { 'x-augury-token': ingestHub.token };
-  await ingest(ingestHub.child, `${ingestHub.url}${ingestHub.pushPath}`, headers, {
+  await ingestHub(hubForIngest, {
     ...plan.ingest,
     warmupSeconds: 1,
     seconds: plan.ingest.seconds * 2,
   });
-  out.ingest = await finish(ingestHub, join(dir, name('ingest')), started, { fromUs, toUs: nowUs() });
+  out.ingest = await finish(hubForIngest, join(dir, name('ingest')), started, { fromUs, toUs: nowUs() });
 
   // the backlog drain restarts the hub twice (api role, then all): the profile and SQL timings
   // are those of the last process, which drains the backlog

@@ -72,7 +72,6 @@ export function valueProblems(value: unknown, type: DataType): [string, string][
   }
 }
 
-/** The parameter object of a request body: bare, or the value of a lone `parameter` member. */
 /**
  * Validates a new parameter (POST), or an update merged onto `base` (PUT): `value` and
  * `data_type` replace the stored ones when sent, and the result is validated as a whole.

@@ -44,22 +44,21 @@ export class SqlDelivery {
   ) {
     const excluded =
       exclude.length > 0 ? sql`AND m.mapping_id NOT IN (${sql.join(exclude.map((e) => sql`${e}`))})` : sql``;
+    const due = sql`m.queue_name = 'accepted' AND m.state IN ('pending', 'failing', 'scheduled')
+      AND m.attempt_at <= ${now} ${excluded}`;
     // Most lease calls at a modest load find nothing (one per wake-up). On SQLite even an UPDATE
     // that matches no row opens a write transaction — ~100 µs on the 2-core VM against ~4 µs for
     // the same search as a SELECT — so look first. (PostgreSQL: one round trip either way.)
     if (this.dialect === 'sqlite') {
-      const due = await sql<{ due: number }>`
-        SELECT 1 AS due FROM messages m
-        WHERE m.queue_name = 'accepted' AND m.state IN ('pending', 'failing', 'scheduled')
-          AND m.attempt_at <= ${now} ${excluded}
-        LIMIT 1`.execute(this.db);
-      if (due.rows.length === 0) return [];
+      const any = await sql<{ one: number }>`SELECT 1 AS one FROM messages m WHERE ${due} LIMIT 1`.execute(
+        this.db,
+      );
+      if (any.rows.length === 0) return [];
     }
     // A message whose ordering key has an earlier copy still in the accepted queue waits for it.
     const candidates = sql`
       SELECT m.id FROM messages m
-      WHERE m.queue_name = 'accepted' AND m.state IN ('pending', 'failing', 'scheduled')
-        AND m.attempt_at <= ${now} ${excluded}
+      WHERE ${due}
         AND (m.ordering_key IS NULL OR NOT EXISTS (
           SELECT 1 FROM messages o
           WHERE o.mapping_id = m.mapping_id AND o.ordering_key = m.ordering_key

@@ -124,22 +124,13 @@ export async function fireSchedulers(
   limit: number,
   plan: (due: Scheduler[]) => SchedulerTick[],
 ): Promise<SchedulerTick[]> {
+  const dueIds = (q: Kysely<DB>) =>
+    q.selectFrom('schedulers').select('id').where('enabled', '=', 1).where('next_run_at', '<=', now);
   // Called four times a second and nearly always finds nothing: look before opening a write
   // transaction (on SQLite an empty one still takes the write lock, between two push commits).
-  const any = await db
-    .selectFrom('schedulers')
-    .select('id')
-    .where('enabled', '=', 1)
-    .where('next_run_at', '<=', now)
-    .limit(1)
-    .execute();
-  if (any.length === 0) return [];
+  if ((await dueIds(db).limit(1).execute()).length === 0) return [];
   return db.transaction().execute(async (trx) => {
-    const due = trx
-      .selectFrom('schedulers')
-      .select('id')
-      .where('enabled', '=', 1)
-      .where('next_run_at', '<=', now)
+    const due = dueIds(trx)
       .orderBy('next_run_at')
       .limit(limit)
       .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import pino from 'pino';
-import { newId } from '../../src/ids.js';
-import { DeliveryEngine } from '../../src/pipeline/delivery/engine.js';
-import type { Storage } from '../../src/storage/contract.js';
 import { backends } from '../helpers/databases.js';
 import { TestEndpoint } from '../helpers/endpoint.js';
+import { intakeTo, manualEngine, wrapStorage } from '../helpers/engine.js';
 import { testHub } from '../helpers/hub.js';
 import { createMapping } from '../helpers/mappings.js';
 
@@ -28,24 +25,14 @@ for (const backend of backends()) {
         return { body: {} };
       });
       let skipping = 0;
-      const storage = new Proxy(t.hub.storage, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver);
-          if (prop === 'leaseDeliveries')
-            return async (...args: Parameters<Storage['leaseDeliveries']>) => {
-              if (args[4].length > 0) {
-                skipping++;
-                await new Promise((r) => setTimeout(r, 30)); // the walk past a large backlog
-              }
-              return target.leaseDeliveries(...args);
-            };
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
+      const storage = wrapStorage(t.hub.storage, 'leaseDeliveries', (lease) => async (...args) => {
+        if (args[4].length > 0) {
+          skipping++;
+          await new Promise((r) => setTimeout(r, 30)); // the walk past a large backlog
+        }
+        return lease(...args);
       });
-      const engine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
-        capacity: () => {},
-        incoming: () => {},
-      });
+      const engine = manualEngine(storage);
       try {
         const mapping = await createMapping(t, {
           url: `${endpoint.url}/slow`,
@@ -56,15 +43,7 @@ for (const backend of backends()) {
           const res = await t.push({ message: 'order:new', payload: { order: { number: `N${i}` } } });
           assert.equal(res.status, 201);
         }
-        await storage.intake(
-          100,
-          (batch) =>
-            batch.map((m) => ({
-              id: m.id,
-              copies: [{ id: newId(), mapping_id: mapping.id, consumer: 'slow', ordering_key: null }],
-            })),
-          Date.now(),
-        );
+        await intakeTo(storage, [mapping]);
         assert.equal(await engine.step(), 5); // one in flight (held at the gate), four queued
         await endpoint.waitFor(1);
 

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import pino from 'pino';
-import { newId } from '../../src/ids.js';
-import { DeliveryEngine } from '../../src/pipeline/delivery/engine.js';
-import type { Storage } from '../../src/storage/contract.js';
 import { backends } from '../helpers/databases.js';
 import { TestEndpoint } from '../helpers/endpoint.js';
+import { intakeTo, manualEngine, wrapStorage } from '../helpers/engine.js';
 import { testHub } from '../helpers/hub.js';
 import { createMapping } from '../helpers/mappings.js';
 
@@ -20,21 +17,11 @@ for (const backend of backends()) {
       const t = await testHub(backend, { config: { role: 'api' } });
       const endpoint = await TestEndpoint.start();
       let reads = 0;
-      const storage = new Proxy(t.hub.storage, {
-        get(target, prop, receiver) {
-          const value = Reflect.get(target, prop, receiver);
-          if (prop === 'getMapping')
-            return (...args: Parameters<Storage['getMapping']>) => {
-              reads++;
-              return target.getMapping(...args);
-            };
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
+      const storage = wrapStorage(t.hub.storage, 'getMapping', (getMapping) => (...args) => {
+        reads++;
+        return getMapping(...args);
       });
-      const engine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
-        capacity: () => {},
-        incoming: () => {},
-      });
+      const engine = manualEngine(storage);
       try {
         const mapping = await createMapping(t, {
           url: `${endpoint.url}/svc`,
@@ -46,15 +33,7 @@ for (const backend of backends()) {
             const res = await t.push({ message: 'order:new', payload: { order: { number: `N${i}` } } });
             assert.equal(res.status, 201);
           }
-          await storage.intake(
-            100,
-            (batch) =>
-              batch.map((m) => ({
-                id: m.id,
-                copies: [{ id: newId(), mapping_id: mapping.id, consumer: 'svc', ordering_key: null }],
-              })),
-            Date.now(),
-          );
+          await intakeTo(storage, [mapping]);
         };
         await pushAndRoute(30);
         assert.equal(await engine.step(), 30);

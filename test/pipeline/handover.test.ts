@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import pino from 'pino';
-import { newId } from '../../src/ids.js';
-import { DeliveryEngine } from '../../src/pipeline/delivery/engine.js';
 import { backends } from '../helpers/databases.js';
 import { TestEndpoint } from '../helpers/endpoint.js';
+import { intakeTo, manualEngine } from '../helpers/engine.js';
 import { testHub } from '../helpers/hub.js';
 import { createMapping } from '../helpers/mappings.js';
 
@@ -19,24 +17,13 @@ for (const backend of backends()) {
       const t = await testHub(backend, { config: { role: 'api' } });
       const endpoint = await TestEndpoint.start();
       const storage = t.hub.storage;
-      const engine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
-        capacity: () => {},
-        incoming: () => {},
-      });
+      const engine = manualEngine(storage);
       try {
         const mapping = await createMapping(t, { url: `${endpoint.url}/svc`, messages: ['order:new'] });
         const pushAndIntake = async (n: string) => {
           const res = await t.push({ message: 'order:new', payload: { order: { number: n } } });
           assert.equal(res.status, 201);
-          await storage.intake(
-            10,
-            (batch) =>
-              batch.map((m) => ({
-                id: m.id,
-                copies: [{ id: newId(), mapping_id: mapping.id, consumer: 'svc', ordering_key: null }],
-              })),
-            Date.now(),
-          );
+          await intakeTo(storage, [mapping]);
           const [copy] = await storage.children(t.storeId, res.body.message_id);
           return copy!.id;
         };
@@ -112,10 +99,7 @@ for (const backend of backends()) {
         return { body: {} };
       });
       const storage = t.hub.storage;
-      const engine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
-        capacity: () => {},
-        incoming: () => {},
-      });
+      const engine = manualEngine(storage);
       try {
         const a = await createMapping(t, {
           name: 'a.svc',
@@ -134,21 +118,7 @@ for (const backend of backends()) {
             assert.equal(res.status, 201);
           }
         };
-        const intake = () =>
-          storage.intake(
-            100,
-            (batch) =>
-              batch.map((m) => ({
-                id: m.id,
-                copies: [a, b].map((mapping) => ({
-                  id: newId(),
-                  mapping_id: mapping.id,
-                  consumer: mapping.name,
-                  ordering_key: null,
-                })),
-              })),
-            Date.now(),
-          );
+        const intake = () => intakeTo(storage, [a, b]);
         const copies = async (mappingId: string) => {
           const res = await storage.listQueue(
             t.storeId,

@@ -169,16 +169,16 @@ export class DeliveryEngine {
     if (saturated.length > 0 && started < this.nextExcludingLease) return 0;
     const lease = `${this.owner}:${++this.leaseSeq}`;
     const marks = this.backlogMarks;
-    this.leasing = Math.min(free, this.batch);
+    const limit = Math.min(free, this.batch);
+    this.leasing = limit;
     let leased: LeasedMessage[];
     try {
-      leased = await this.storage.leaseDeliveries(lease, this.leasing, Date.now(), this.leaseMs, saturated);
+      leased = await this.storage.leaseDeliveries(lease, limit, Date.now(), this.leaseMs, saturated);
     } finally {
       this.leasing = 0;
     }
     if (leased.length > 0) this.held.set(lease, leased.length);
-    this.backlog =
-      leased.length >= Math.min(free, this.batch) || saturated.length > 0 || marks !== this.backlogMarks;
+    this.backlog = leased.length >= limit || saturated.length > 0 || marks !== this.backlogMarks;
     if (saturated.length > 0) {
       const now = Date.now();
       const pause = leased.length > 0 ? 0 : (now - started) * EXCLUDING_LEASE_COST_FACTOR;

@@ -47,7 +47,6 @@ const READ_ONLY = [
 
 export type IntegrationParse = { ok: true; fields: IntegrationFields } | { ok: false; errors: FieldErrors };
 
-/** The integration object of a body: bare, or the value of a lone `integration` member. */
 /** `?integration[name]=…&integration[url]=…` as an object, or undefined when the query has none. */
 export function integrationFromQuery(query: Record<string, unknown>): Json | undefined {
   const out: Json = {};

@@ -8,7 +8,7 @@ import type {
   PushRouting,
 } from './contract.js';
 import type { CopyHandover, LeasedMessage } from './delivery-contract.js';
-import { GroupCommitter } from './group-commit.js';
+import { type Committed, GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
 import { claimQuery, copyRow, incomingRow } from './sql-messages.js';
@@ -16,6 +16,12 @@ import type { DialectHooks } from './sql-storage.js';
 
 type Tx = Transaction<DB>;
 type MessageRow = DB['messages'];
+
+/**
+ * Push batches smaller than this let the next batch commit while they wait for their disk sync
+ * (group-commit.ts). At 500 pushes/s a batch holds one or two; under a saturating load, dozens.
+ */
+const PUSH_OVERLAP_BELOW = 8;
 
 /** Why a message that made no copy was skipped: all its copies were duplicates, or the router's reason. */
 function skipReason(decision: IntakeDecision, duplicates: number): string {
@@ -45,7 +51,7 @@ export class SqlIngest {
     private readonly hooks: DialectHooks,
     private readonly notify: (trx: Tx, channel: WakeChannel) => Promise<void>,
   ) {
-    this.pushes = new GroupCommitter((batch) => this.commitPushes(batch));
+    this.pushes = new GroupCommitter((batch) => this.commitPushes(batch), 500, 0, PUSH_OVERLAP_BELOW);
   }
 
   drain(): Promise<void> {
@@ -98,12 +104,20 @@ export class SqlIngest {
     return { handover, lease: r.lease, rows };
   }
 
-  /** Runs `work` in a transaction; copies it reserved go to the engine after the commit. */
-  private async withHandover<T>(work: (trx: Tx, reserved: Reservation[]) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction; copies it reserved go to the engine after the commit. Through
+   * `db` = the early connection (DialectHooks.early) that is right after COMMIT, before the sync:
+   * a delivery acknowledges nothing, so it need not wait for the disk (after a power cut the push
+   * would be gone, unanswered, and the copy only delivered again if pushed again).
+   */
+  private async withHandover<T>(
+    work: (trx: Tx, reserved: Reservation[]) => Promise<T>,
+    db: Kysely<DB> = this.db,
+  ): Promise<T> {
     const reserved: Reservation[] = [];
     let result: T;
     try {
-      result = await this.db.transaction().execute((trx) => work(trx, reserved));
+      result = await db.transaction().execute((trx) => work(trx, reserved));
     } catch (err) {
       for (const r of reserved) r.handover.cancel(r.lease, r.rows.length);
       throw err;
@@ -128,13 +142,14 @@ export class SqlIngest {
     }
   }
 
-  private async commitPushes(batch: PushRequest[]): Promise<PushOutcome[]> {
+  private async commitPushes(batch: PushRequest[]): Promise<PushOutcome[] | Committed<PushOutcome>> {
     const newTypes = new Set<string>();
     // each push's row, made once: routed at push time, it is completed in place before the insert
     const candidates = batch.map((req) => incomingRow(req.message));
     const decided = await this.decidePushes(candidates);
     const applied: IntakeDecision[] = [];
     const now = Date.now();
+    const early = this.hooks.early;
     const outcomes = await this.withHandover(async (trx, reserved) => {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];
@@ -179,10 +194,11 @@ export class SqlIngest {
           .execute();
       }
       return outcomes;
-    });
+    }, early?.db);
     for (const k of newTypes) this.seenTypes.add(k);
     if (applied.length > 0) this.routing?.applied(applied);
-    return outcomes;
+    // the pushes are answered once the commit is on disk
+    return early ? { results: outcomes, durable: early.durable() } : outcomes;
   }
 
   /**

@@ -37,6 +37,13 @@ export interface DialectHooks {
   readonly insertChunk: number;
   /** A faster way to insert message rows inside an open transaction (SQLite: a prepared statement). */
   readonly insertMessageRows?: (rows: readonly MessageRow[]) => void;
+  /**
+   * Writes that resolve at COMMIT, before the disk sync, and that sync (SQLite with its WAL
+   * syncer): a push batch commits through it, hands its copies to the delivery engine, and only
+   * then waits for the sync before its pushes are answered. Without it (PostgreSQL, whose COMMIT
+   * is durable; SQLite with `--sqlite-sync normal`) the one connection does both.
+   */
+  readonly early?: { db: Kysely<DB>; durable: () => Promise<void> };
   /** Reports disk sync durations (SQLite: the WAL syncer). */
   readonly observeSyncs?: (observe: (seconds: number) => void) => void;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */

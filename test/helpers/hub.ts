@@ -2,6 +2,7 @@ import { type HubConfig, loadConfig } from '../../src/config.js';
 import { ensureDefaultStore, type Hub, startHub } from '../../src/hub.js';
 import type { Router } from '../../src/pipeline/intake.js';
 import type { WorkerOptions } from '../../src/pipeline/workers.js';
+import type { Storage } from '../../src/storage/contract.js';
 import { openStorage } from '../../src/storage/open.js';
 import { type Backend, freshDatabase } from './databases.js';
 
@@ -30,6 +31,8 @@ export interface TestHubOptions {
   router?: Router;
   config?: Partial<HubConfig>;
   workers?: WorkerOptions;
+  /** Open (and migrate) the database another way than the configured one (a test's own syncer). */
+  openStorage?: (config: HubConfig) => Promise<Storage>;
 }
 
 /** A hub on a fresh database of the given backend, with the default store created. */
@@ -42,7 +45,7 @@ export async function testHub(backend: Backend, options: TestHubOptions = {}): P
     ),
     ...options.config,
   };
-  const storage = await openStorage(config);
+  const storage = await (options.openStorage ?? openStorage)(config);
   const created = (await ensureDefaultStore(storage))!;
   const hub = await startHub(config, {
     storage,

@@ -158,4 +158,53 @@ describe('SQLite dialect and the WAL sync', () => {
     assert.equal(syncs.length, 2);
     await kysely.destroy();
   });
+
+  test('the unsynced twin shares the connection and its lock; its writes resolve at COMMIT', async () => {
+    const { db } = walDatabase('dialect-twin.db');
+    const syncs: { resolve: () => void }[] = [];
+    const dialect = new CachingSqliteDialect(
+      db,
+      () => new Promise<void>((resolve) => syncs.push({ resolve })),
+    );
+    type T = { t: { id: Generated<number>; v: string } };
+    const synced = new Kysely<T>({ dialect });
+    const early = new Kysely<T>({ dialect: dialect.unsynced() });
+
+    // a transaction of the synced one holds the connection: the twin's statement waits for it
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const tx = synced.transaction().execute(async (trx) => {
+      await trx.insertInto('t').values({ v: 'a' }).execute();
+      await gate;
+    });
+    await tick();
+    let twinDone = false;
+    const twin = early
+      .insertInto('t')
+      .values({ v: 'b' })
+      .execute()
+      .then(() => {
+        twinDone = true;
+      });
+    await tick();
+    assert.equal(twinDone, false, 'waits for the open transaction');
+    release();
+    await twin;
+    assert.equal(syncs.length, 1, "only the synced transaction's sync, which it still waits for");
+    const rows = await early.selectFrom('t').select('v').orderBy('id').execute();
+    assert.deepEqual(
+      rows.map((r) => r.v),
+      ['a', 'b'],
+    );
+    syncs[0]!.resolve();
+    await tx;
+
+    // the twin's destroy leaves the database open for the synced one
+    await early.destroy();
+    assert.equal((await synced.selectFrom('t').select('v').execute()).length, 2);
+    await synced.destroy();
+    assert.equal(db.open, false);
+  });
 });

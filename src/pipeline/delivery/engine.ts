@@ -16,7 +16,11 @@ const EXCLUDING_LEASE_EVERY_MS = 100;
  * so walking past a saturated mapping's backlog takes at most ~5 % of the process.
  */
 const EXCLUDING_LEASE_COST_FACTOR = 20;
-/** A push routed at once is handed over only while fewer than this many deliveries are in the engine. */
+/**
+ * A push routed at once is handed over only while fewer than this many deliveries are queued or
+ * talking to their endpoints (those waiting for their settlement's commit do not count: during a
+ * slow disk sync they pile up, and the hub is no busier for it).
+ */
 const HANDOVER_BELOW = 8;
 
 export interface EngineOptions {
@@ -61,6 +65,8 @@ export class DeliveryEngine {
   private readonly requests = new Set<Exchange>();
   private aborted = false;
   private inFlight = 0;
+  /** Deliveries in flight whose HTTP exchange is not over (the rest wait for their settlement). */
+  private exchanging = 0;
   private queued = 0;
   private stopping = false;
   private readonly maxInFlight: number;
@@ -117,8 +123,11 @@ export class DeliveryEngine {
         // is such a wave already: the engine takes it as a lease statement would, up to its free
         // slots, leaving out mappings whose lanes already have a queue (as the lease does).
         if (this.stopping || this.backlog) return undefined;
-        const busy = this.inFlight + this.queued + this.reserved + this.leasing;
-        const room = (bulk ? this.maxInFlight : HANDOVER_BELOW) - busy;
+        const waiting = this.queued + this.reserved + this.leasing;
+        const room = Math.min(
+          this.maxInFlight - this.inFlight - waiting,
+          bulk ? Number.POSITIVE_INFINITY : HANDOVER_BELOW - this.exchanging - waiting,
+        );
         const taken: number[] = [];
         for (let i = 0; i < mappings.length && taken.length < room; i++) {
           if (!this.lanes.get(mappings[i] ?? '')?.queue.length) taken.push(i);
@@ -248,12 +257,14 @@ export class DeliveryEngine {
       this.queued--;
       lane.running++;
       this.inFlight++;
+      this.exchanging++;
       // The lane slot is freed when the HTTP exchange is over; the settlement (a group commit)
       // finishes on its own, so a slow commit does not hold the endpoint's concurrency idle.
       let freed = false;
       const free = () => {
         if (freed) return;
         freed = true;
+        this.exchanging--;
         lane.running--;
         if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(key);
         else void this.pump(key);

@@ -26,17 +26,35 @@ import {
  * Durability: given a `sync` (wal-sync.ts), a call that wrote anything releases the connection
  * first — the next transaction may start at once — and then waits for a sync covering its
  * commit before it resolves. Callers never see a write as done before it is on disk.
+ *
+ * `unsynced()` gives a second dialect over the same connection and lock whose writes resolve at
+ * COMMIT: for a caller that acts on its commit before making it durable, and then waits for the
+ * sync itself (a push's copies are handed to the delivery engine at COMMIT; its 201 waits).
  */
 export class CachingSqliteDialect implements Dialect {
+  private readonly core: SqliteCore;
+  /** Whether destroying this dialect's Kysely closes the database (the unsynced twin's does not). */
+  private readonly owner: boolean;
+
   constructor(
-    private readonly db: BetterSqlite3.Database,
+    db: BetterSqlite3.Database,
     private readonly sync?: () => Promise<void>,
-  ) {}
+    core?: SqliteCore,
+  ) {
+    this.core = core ?? new SqliteCore(db);
+    this.owner = core === undefined;
+  }
+
+  /** Same connection, same lock; writes resolve at COMMIT. */
+  unsynced(): CachingSqliteDialect {
+    return new CachingSqliteDialect(this.core.db, undefined, this.core);
+  }
+
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new CachingSqliteDriver(this.db, this.sync);
+    return new CachingSqliteDriver(this.core, this.owner, this.sync);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
@@ -87,25 +105,32 @@ class CachingSqliteConnection implements DatabaseConnection {
   }
 }
 
-class CachingSqliteDriver implements Driver {
-  private connection: CachingSqliteConnection;
-  private lock: Promise<void> | undefined;
-  private release: (() => void) | undefined;
+/** The one connection of a process and the lock that hands it to one caller at a time. */
+class SqliteCore {
+  readonly connection: CachingSqliteConnection;
+  lock: Promise<void> | undefined;
+  release: (() => void) | undefined;
 
-  constructor(
-    private readonly db: BetterSqlite3.Database,
-    private readonly sync?: () => Promise<void>,
-  ) {
+  constructor(readonly db: BetterSqlite3.Database) {
     this.connection = new CachingSqliteConnection(db);
   }
+}
+
+class CachingSqliteDriver implements Driver {
+  constructor(
+    private readonly core: SqliteCore,
+    private readonly owner: boolean,
+    private readonly sync?: () => Promise<void>,
+  ) {}
 
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
-    while (this.lock) await this.lock;
-    this.lock = new Promise((resolve) => {
-      this.release = resolve;
+    const core = this.core;
+    while (core.lock) await core.lock;
+    core.lock = new Promise((resolve) => {
+      core.release = resolve;
     });
-    return this.connection;
+    return core.connection;
   }
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('BEGIN IMMEDIATE'));
@@ -113,21 +138,24 @@ class CachingSqliteDriver implements Driver {
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('COMMIT'));
     // a transaction may have written through the connection directly (fast-insert.ts)
-    this.connection.wrote = true;
+    this.core.connection.wrote = true;
   }
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
   }
   async releaseConnection(): Promise<void> {
-    const wrote = this.connection.wrote && !this.db.inTransaction;
-    if (wrote) this.connection.wrote = false;
-    const release = this.release;
-    this.lock = undefined;
-    this.release = undefined;
+    const core = this.core;
+    // an unsynced caller's writes are covered by whichever sync starts next, so the flag is
+    // cleared either way: a later read-only call has nothing of its own to wait for
+    const wrote = core.connection.wrote && !core.db.inTransaction;
+    if (wrote) core.connection.wrote = false;
+    const release = core.release;
+    core.lock = undefined;
+    core.release = undefined;
     release?.();
     if (wrote && this.sync) await this.sync();
   }
   async destroy(): Promise<void> {
-    this.db.close();
+    if (this.owner) this.core.db.close();
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { type fdatasync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
@@ -20,7 +20,12 @@ export type SqliteSync = 'full' | 'normal';
  * keeps that affordable. `normal` skips the sync: it survives a process crash but may lose the
  * last commits on power loss; it is a setting, documented in docs/storage.md.
  */
-export function openSqlite(file: string, sync: SqliteSync = 'full'): SqlStorage {
+export function openSqlite(
+  file: string,
+  sync: SqliteSync = 'full',
+  /** The WAL's fdatasync (a test passes one it can hold). */
+  datasync?: typeof fdatasync,
+): SqlStorage {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -30,16 +35,18 @@ export function openSqlite(file: string, sync: SqliteSync = 'full'): SqlStorage 
   // checkpoints run in a worker thread (checkpointer.ts); this threshold is only the safety net
   db.pragma('wal_autocheckpoint = 20000');
   const stopCheckpointer = startCheckpointer(file);
-  const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`) : undefined;
-  const kysely = new Kysely<DB>({
-    dialect: new CachingSqliteDialect(db, syncer && (() => syncer.sync())),
-  });
+  const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`, datasync) : undefined;
+  const dialect = new CachingSqliteDialect(db, syncer && (() => syncer.sync()));
+  const kysely = new Kysely<DB>({ dialect });
   return new SqlStorage(kysely, {
     dialect: 'sqlite',
     intakeMode: 'select-then-apply',
     migrations: SQLITE_MIGRATIONS,
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
+    ...(syncer
+      ? { early: { db: new Kysely<DB>({ dialect: dialect.unsynced() }), durable: () => syncer.sync() } }
+      : {}),
     observeSyncs: (observe) => {
       if (syncer) syncer.observe = observe;
     },

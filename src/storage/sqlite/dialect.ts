@@ -66,31 +66,53 @@ export class CachingSqliteDialect implements Dialect {
 
 const STATEMENT_CACHE_LIMIT = 500;
 
+/** A prepared statement, and for one that returns rows, the function that makes a row's object. */
+interface Prepared {
+  stmt: BetterSqlite3.Statement;
+  row?: (values: unknown[]) => unknown;
+}
+
+/**
+ * better-sqlite3 builds each row object property by property in C++: ~9 µs for a 25-column
+ * message row on the bench machine, a tenth of a delivery's cost when intake and the lease read
+ * their batches. Rows come back as arrays instead (`raw`) and a function made once per statement
+ * from its column names turns each into an object literal of a fixed shape: ~3.5 µs. A name that
+ * appears twice keeps its last value, as better-sqlite3's own objects do.
+ */
+function rowMaker(stmt: BetterSqlite3.Statement): (values: unknown[]) => unknown {
+  const fields = stmt.columns().map((c, i) => `${JSON.stringify(c.name)}: v[${i}]`);
+  // the names are quoted as string literals: any column name or alias is safe here
+  return new Function('v', `return { ${fields.join(', ')} };`) as (values: unknown[]) => unknown;
+}
+
 class CachingSqliteConnection implements DatabaseConnection {
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly statements = new Map<string, Prepared>();
   /** Set by any statement that may write; the driver syncs and clears it on release. */
   wrote = false;
   constructor(private readonly db: BetterSqlite3.Database) {}
 
-  private prepare(sql: string): BetterSqlite3.Statement {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
+  private prepare(sql: string): Prepared {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      const stmt = this.db.prepare(sql);
+      prepared = stmt.reader ? { stmt: stmt.raw(true), row: rowMaker(stmt) } : { stmt };
       // Dynamic IN-lists make many distinct texts; a crude bound keeps the cache from growing forever.
       if (this.statements.size >= STATEMENT_CACHE_LIMIT) this.statements.clear();
-      this.statements.set(sql, stmt);
+      this.statements.set(sql, prepared);
     }
-    return stmt;
+    return prepared;
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const stmt = this.prepare(query.sql);
+    const { stmt, row } = this.prepare(query.sql);
     const params = query.parameters as unknown[];
     // A statement that changed rows marks the write (BEGIN/COMMIT count as read-only; the
     // statements between them mark it). One that matched nothing — a lease that found no due
     // message — needs no sync.
-    if (stmt.reader) {
-      const rows = stmt.all(params) as R[];
+    if (row) {
+      const values = stmt.all(params) as unknown[][];
+      const rows = new Array<R>(values.length);
+      for (let i = 0; i < values.length; i++) rows[i] = row(values[i]!) as R;
       if (!stmt.readonly && rows.length > 0) this.wrote = true;
       return { rows };
     }

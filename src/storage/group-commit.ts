@@ -72,7 +72,6 @@ export class GroupCommitter<T, R> {
         for (const [i, b] of batch.entries()) b.resolve(out[i] as R);
         return;
       }
-      this.syncing++;
       const answered = out.durable.then(
         () => {
           for (const [i, b] of batch.entries()) b.resolve(out.results[i] as R);
@@ -84,6 +83,7 @@ export class GroupCommitter<T, R> {
       const settled = answered.finally(() => {
         this.syncing--;
       });
+      this.syncing++;
       // light load: let the next batch commit now; heavy load: let it grow during the sync
       if (batch.length >= this.overlapBelow) await settled;
     } catch (err) {

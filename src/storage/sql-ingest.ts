@@ -150,6 +150,10 @@ export class SqlIngest {
     const applied: IntakeDecision[] = [];
     const now = Date.now();
     const early = this.hooks.early;
+    // after a failed sync nothing is acknowledged again; nothing may be handed on either (each
+    // answered-500 push retried would be delivered once more)
+    const failed = early?.failed();
+    if (failed) throw failed;
     const outcomes = await this.withHandover(async (trx, reserved) => {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];

@@ -43,7 +43,7 @@ export interface DialectHooks {
    * then waits for the sync before its pushes are answered. Without it (PostgreSQL, whose COMMIT
    * is durable; SQLite with `--sqlite-sync normal`) the one connection does both.
    */
-  readonly early?: { db: Kysely<DB>; durable: () => Promise<void> };
+  readonly early?: { db: Kysely<DB>; durable: () => Promise<void>; failed: () => Error | undefined };
   /** Reports disk sync durations (SQLite: the WAL syncer). */
   readonly observeSyncs?: (observe: (seconds: number) => void) => void;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */

@@ -71,4 +71,48 @@ describe('deliveries do not wait for the disk sync (SQLite)', () => {
       await endpoint.close();
     }
   });
+
+  test('after a failed sync, pushes are refused before they commit: nothing more is delivered', async () => {
+    let fail = false;
+    const datasync = ((fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+      if (!fail) return fdatasync(fd, cb);
+      const err: NodeJS.ErrnoException = new Error('EIO: i/o error');
+      err.code = 'EIO';
+      setImmediate(() => cb(err));
+    }) as typeof fdatasync;
+    const endpoint = await TestEndpoint.start();
+    const t = await testHub('sqlite', {
+      openStorage: async (config: ReturnType<typeof loadConfig>) => {
+        const storage = openSqlite(sqliteFile(config.databaseUrl, config.dataDir), 'full', datasync);
+        await storage.migrate();
+        return storage;
+      },
+    });
+    try {
+      await createMapping(t, { url: `${endpoint.url}/svc`, messages: ['order:new'] });
+      const first = await t.push({ message: 'order:new', payload: { order: { number: 'A' } } });
+      assert.equal(first.status, 201);
+      await endpoint.waitFor(1);
+      await t.drained();
+
+      fail = true;
+      // the push that meets the failing disk is not acknowledged (its copy may have gone out)
+      const failed = await t.push({ message: 'order:new', payload: { order: { number: 'B' } } });
+      assert.equal(failed.status, 500);
+      await new Promise((r) => setTimeout(r, 300));
+      const seen = endpoint.received.length;
+      fail = false; // the disk "recovers": the hub still acknowledges nothing until restarted
+      for (const n of ['C', 'D']) {
+        const res = await t.push({ message: 'order:new', payload: { order: { number: n } } });
+        assert.equal(res.status, 500);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(endpoint.received.length, seen, 'no copy of a refused push was delivered');
+      assert.ok(!endpoint.received.some((r) => ['C', 'D'].includes(r.body.payload.order.number)));
+    } finally {
+      fail = false;
+      await t.close().catch(() => {});
+      await endpoint.close();
+    }
+  });
 });

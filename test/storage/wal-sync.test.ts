@@ -100,6 +100,29 @@ describe('WAL syncer', () => {
   });
 });
 
+test('a sync queued behind a failed one fails too, without another fdatasync', async () => {
+  const { file, db } = walDatabase('fail-queued.db');
+  db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
+  const calls: ((err: NodeJS.ErrnoException | null) => void)[] = [];
+  const datasync = ((_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    calls.push(cb);
+  }) as typeof fdatasync;
+  const syncer = new WalSyncer(`${file}-wal`, datasync);
+  const first = syncer.sync();
+  await tick();
+  db.prepare('INSERT INTO t (v) VALUES (?)').run('b'); // committed while the first sync runs
+  const queued = syncer.sync();
+  const err: NodeJS.ErrnoException = new Error('EIO: i/o error');
+  err.code = 'EIO';
+  calls[0]!(err);
+  await assert.rejects(first, /failed to sync/);
+  await assert.rejects(queued, /failed to sync/);
+  assert.equal(calls.length, 1, 'the queued sync did not run an fdatasync that could "succeed"');
+  assert.ok(syncer.error);
+  await syncer.close();
+  db.close();
+});
+
 describe('SQLite dialect and the WAL sync', () => {
   function hub(name: string) {
     const { db } = walDatabase(name);
@@ -206,5 +229,32 @@ describe('SQLite dialect and the WAL sync', () => {
     assert.equal((await synced.selectFrom('t').select('v').execute()).length, 2);
     await synced.destroy();
     assert.equal(db.open, false);
+  });
+
+  test('rows keep their column names when a table changes under a cached statement', async () => {
+    const { db } = walDatabase('dialect-columns.db');
+    const kysely = new Kysely<{ t: { id: Generated<number>; v: string } }>({
+      dialect: new CachingSqliteDialect(db),
+    });
+    await kysely.insertInto('t').values({ v: 'x' }).execute();
+    const all = () => sql<Record<string, unknown>>`select * from t`.execute(kysely);
+    assert.deepEqual((await all()).rows, [{ id: 1, v: 'x' }]);
+    // another connection (a migration run by the CLI) adds a column
+    const other = new Database(db.name);
+    other.exec("ALTER TABLE t ADD COLUMN w TEXT DEFAULT 'new'");
+    other.close();
+    assert.deepEqual((await all()).rows, [{ id: 1, v: 'x', w: 'new' }]);
+    // any alias is a plain property, `__proto__` included
+    const odd = await sql<Record<string, unknown>>`select 1 as "__proto__", 2 as "a""b", 3 as "x"`.execute(
+      kysely,
+    );
+    const row = odd.rows[0]!;
+    assert.equal(Object.getPrototypeOf(row), Object.prototype);
+    assert.deepEqual(Object.entries(row), [
+      ['__proto__', 1],
+      ['a"b', 2],
+      ['x', 3],
+    ]);
+    await kysely.destroy();
   });
 });

@@ -68,6 +68,7 @@ describe('group commit with a sync phase', () => {
     await Promise.all(later);
   });
 
+  // (the WAL syncer fails every later sync after a failure too; the committer itself is neutral)
   test('a failed sync fails its own batch only', async () => {
     const batches: number[][] = [];
     let n = 0;
@@ -106,5 +107,23 @@ describe('group commit with a sync phase', () => {
     assert.deepEqual(batches, [[1], [2]]);
     syncs[1]!();
     await second;
+  });
+
+  test('drain waits for batches still waiting for their sync', async () => {
+    const { syncs, commit } = twoPhase();
+    const committer = new GroupCommitter(commit, 500, 0, 8);
+    const p = committer.submit(1);
+    await turn();
+    await turn();
+    let drained = false;
+    const d = committer.drain().then(() => {
+      drained = true;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(drained, false, 'a batch still waits for its sync');
+    syncs[0]!();
+    await p;
+    await d;
+    assert.ok(drained);
   });
 });

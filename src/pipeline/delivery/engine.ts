@@ -123,10 +123,16 @@ export class DeliveryEngine {
         // is such a wave already: the engine takes it as a lease statement would, up to its free
         // slots, leaving out mappings whose lanes already have a queue (as the lease does).
         if (this.stopping || this.backlog) return undefined;
-        const waiting = this.queued + this.reserved + this.leasing;
+        // Never more than the free slots, counting those a lease in flight may fill. A push is
+        // taken only while the engine is nearly idle, and not while copies reserved earlier are
+        // still on their way (an intake step's are handed over after its sync, a push's at COMMIT:
+        // the push would overtake them). A lease in flight does not make it busy: with no backlog
+        // it finds nothing older than the push.
+        const waiting = this.queued + this.reserved;
+        const nearlyIdle = this.reserved > 0 ? 0 : HANDOVER_BELOW - this.exchanging - waiting;
         const room = Math.min(
-          this.maxInFlight - this.inFlight - waiting,
-          bulk ? Number.POSITIVE_INFINITY : HANDOVER_BELOW - this.exchanging - waiting,
+          this.maxInFlight - this.inFlight - waiting - this.leasing,
+          bulk ? Number.POSITIVE_INFINITY : nearlyIdle,
         );
         const taken: number[] = [];
         for (let i = 0; i < mappings.length && taken.length < room; i++) {

@@ -69,7 +69,13 @@ const STATEMENT_CACHE_LIMIT = 500;
 /** A prepared statement, and for one that returns rows, the function that makes a row's object. */
 interface Prepared {
   stmt: BetterSqlite3.Statement;
-  row?: (values: unknown[]) => unknown;
+  row?: RowMaker;
+}
+
+interface RowMaker {
+  (values: unknown[]): unknown;
+  /** How many columns the function was made for. */
+  width: number;
 }
 
 /**
@@ -79,10 +85,14 @@ interface Prepared {
  * from its column names turns each into an object literal of a fixed shape: ~3.5 µs. A name that
  * appears twice keeps its last value, as better-sqlite3's own objects do.
  */
-function rowMaker(stmt: BetterSqlite3.Statement): (values: unknown[]) => unknown {
-  const fields = stmt.columns().map((c, i) => `${JSON.stringify(c.name)}: v[${i}]`);
-  // the names are quoted as string literals: any column name or alias is safe here
-  return new Function('v', `return { ${fields.join(', ')} };`) as (values: unknown[]) => unknown;
+function rowMaker(stmt: BetterSqlite3.Statement): RowMaker {
+  const columns = stmt.columns();
+  // computed keys of quoted string literals: any column name or alias is safe here, `__proto__`
+  // included (a plain `"__proto__": …` in a literal would set the prototype)
+  const fields = columns.map((c, i) => `[${JSON.stringify(c.name)}]: v[${i}]`);
+  const make = new Function('v', `return { ${fields.join(', ')} };`) as RowMaker;
+  make.width = columns.length;
+  return make;
 }
 
 class CachingSqliteConnection implements DatabaseConnection {
@@ -104,13 +114,18 @@ class CachingSqliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const { stmt, row } = this.prepare(query.sql);
+    const prepared = this.prepare(query.sql);
+    const stmt = prepared.stmt;
     const params = query.parameters as unknown[];
     // A statement that changed rows marks the write (BEGIN/COMMIT count as read-only; the
     // statements between them mark it). One that matched nothing — a lease that found no due
     // message — needs no sync.
-    if (row) {
+    if (prepared.row) {
       const values = stmt.all(params) as unknown[][];
+      // SQLite re-prepares a statement whose tables changed (a migration by another process):
+      // `SELECT *` may then return other columns than the function was made for
+      if (values.length > 0 && values[0]!.length !== prepared.row.width) prepared.row = rowMaker(stmt);
+      const row = prepared.row;
       const rows = new Array<R>(values.length);
       for (let i = 0; i < values.length; i++) rows[i] = row(values[i]!) as R;
       if (!stmt.readonly && rows.length > 0) this.wrote = true;

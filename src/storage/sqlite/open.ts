@@ -45,7 +45,13 @@ export function openSqlite(
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
     ...(syncer
-      ? { early: { db: new Kysely<DB>({ dialect: dialect.unsynced() }), durable: () => syncer.sync() } }
+      ? {
+          early: {
+            db: new Kysely<DB>({ dialect: dialect.unsynced() }),
+            durable: () => syncer.sync(),
+            failed: () => syncer.error,
+          },
+        }
       : {}),
     observeSyncs: (observe) => {
       if (syncer) syncer.observe = observe;

@@ -46,6 +46,11 @@ export class WalSyncer {
    */
   private failed: Error | undefined;
 
+  /** The failure that ended acknowledgements for good, if one happened. */
+  get error(): Error | undefined {
+    return this.failed;
+  }
+
   /** Resolves when every write committed before this call is on stable storage. */
   sync(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
@@ -72,6 +77,9 @@ export class WalSyncer {
   }
 
   private async flush(): Promise<void> {
+    // a sync queued behind the one that failed must fail too: a new fdatasync on the same file
+    // would usually succeed (the error was already reported) and acknowledge commits behind the hole
+    if (this.failed) throw this.failed;
     if (this.closed) return;
     const fd = this.open();
     if (fd === undefined) return;

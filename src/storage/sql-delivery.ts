@@ -18,6 +18,23 @@ type Tx = Transaction<DB>;
 const _RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
 
 /**
+ * The rows of the accepted queue that may be leased once their attempt_at has come: the WHERE of
+ * the partial indexes messages_accepted_work and messages_due_mapping, written as they are so the
+ * planners use them.
+ */
+const DUE_FOR = (alias: string) =>
+  `${alias}.queue_name = 'accepted' AND ${alias}.state IN ('pending', 'failing', 'scheduled')`;
+const DUE = sql.raw(DUE_FOR('m'));
+const DUE_STATE = sql.raw(`queue_name = 'accepted' AND state IN ('pending', 'failing', 'scheduled')`);
+
+/** A copy whose ordering key has an earlier copy still in the accepted queue waits for it. */
+const inOrder = (alias: string) =>
+  sql.raw(`(${alias}.ordering_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM messages o
+    WHERE o.mapping_id = ${alias}.mapping_id AND o.ordering_key = ${alias}.ordering_key
+      AND o.queue_name = 'accepted' AND o.id < ${alias}.id))`);
+
+/**
  * Delivery queries, shared by both dialects except the lease, which is one statement each:
  * SQLite has one writer, so UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING is already atomic;
  * PostgreSQL claims the rows with FOR UPDATE SKIP LOCKED in a CTE so concurrent workers in other
@@ -42,42 +59,78 @@ export class SqlDelivery {
     leaseMs: number,
     exclude: readonly string[],
   ) {
-    const excluded =
-      exclude.length > 0 ? sql`AND m.mapping_id NOT IN (${sql.join(exclude.map((e) => sql`${e}`))})` : sql``;
-    const due = sql`m.queue_name = 'accepted' AND m.state IN ('pending', 'failing', 'scheduled')
-      AND m.attempt_at <= ${now} ${excluded}`;
-    // Most lease calls at a modest load find nothing (one per wake-up). On SQLite even an UPDATE
-    // that matches no row opens a write transaction — ~100 µs on the 2-core VM against ~4 µs for
-    // the same search as a SELECT — so look first. (PostgreSQL: one round trip either way.)
-    if (this.dialect === 'sqlite') {
-      const any = await sql<{ one: number }>`SELECT 1 AS one FROM messages m WHERE ${due} LIMIT 1`.execute(
-        this.db,
-      );
-      if (any.rows.length === 0) return [];
-    }
-    // A message whose ordering key has an earlier copy still in the accepted queue waits for it.
-    const candidates = sql`
+    const skipping = exclude.length > 0;
+    const oldestDue = sql`
       SELECT m.id FROM messages m
-      WHERE ${due}
-        AND (m.ordering_key IS NULL OR NOT EXISTS (
-          SELECT 1 FROM messages o
-          WHERE o.mapping_id = m.mapping_id AND o.ordering_key = m.ordering_key
-            AND o.queue_name = 'accepted' AND o.id < m.id))
+      WHERE ${DUE} AND m.attempt_at <= ${now} AND ${inOrder('m')}
       ORDER BY m.attempt_at
       LIMIT ${limit}`;
+    const candidates = skipping ? this.candidatesSkipping(limit, now, exclude) : oldestDue;
+    // Most lease calls at a modest load find nothing (one per wake-up). On SQLite even an UPDATE
+    // that matches no row opens a write transaction — ~100 µs on the 2-core VM against ~4 µs for
+    // the same search as a SELECT — so look first. (PostgreSQL: one round trip either way. A lease
+    // that skips mappings runs at most every 100 ms and its search is its own look.)
+    if (this.dialect === 'sqlite' && !skipping) {
+      const any = await sql<{ one: number }>`SELECT 1 AS one FROM messages m
+        WHERE ${DUE} AND m.attempt_at <= ${now} LIMIT 1`.execute(this.db);
+      if (any.rows.length === 0) return [];
+    }
     const set = sql`state = 'running', lease_owner = ${lease}, lease_expires_at = ${now + leaseMs}, locked_at = ${now}`;
     const returning = sql.join(
       [...MESSAGE_COLUMNS, 'lease_owner', 'lease_expires_at', 'ordering_key', 'update_url'].map((c) =>
         sql.ref(`messages.${c}`),
       ),
     );
+    // PostgreSQL: the plain lease locks as it scans, so a locked row is skipped and the limit
+    // filled from the next ones. The skipping lease's candidates come from a search without locks
+    // (FOR UPDATE does not go through its recursive query), so they are locked afterwards, with
+    // the due test repeated on rows that may have been leased or settled since.
+    const claim = skipping
+      ? sql`SELECT m.id FROM messages m WHERE m.id IN (${candidates}) AND ${DUE} AND m.attempt_at <= ${now}`
+      : oldestDue;
     const query =
       this.dialect === 'postgres'
-        ? sql<LeasedMessage>`WITH c AS (${candidates} FOR UPDATE OF m SKIP LOCKED)
+        ? sql<LeasedMessage>`WITH c AS (${claim} FOR UPDATE OF m SKIP LOCKED)
             UPDATE messages SET ${set} FROM c WHERE messages.id = c.id RETURNING ${returning}`
         : sql<LeasedMessage>`UPDATE messages SET ${set} WHERE id IN (${candidates}) RETURNING ${returning}`;
     const { rows } = await query.execute(this.db);
     return rows.sort((a, b) => (a.attempt_at ?? 0) - (b.attempt_at ?? 0));
+  }
+
+  /**
+   * Candidates for a lease that skips the mappings in `exclude` (their lanes are saturated).
+   * Searching messages_accepted_work in due order would walk past every due copy of the skipped
+   * mappings first — 35 ms for a 200,000-copy backlog here, on the event loop, and longer the
+   * larger it grows. Instead: find the mappings that have copies in a due state by a loose scan of
+   * messages_due_mapping (a recursive query, one index seek per mapping), and take up to `limit`
+   * of the oldest due copies of each mapping not skipped (one seek each), oldest first overall.
+   * 0.3 ms for the same backlog.
+   */
+  private candidatesSkipping(limit: number, now: number, exclude: readonly string[]) {
+    const skipped = sql.join(exclude.map((e) => sql`${e}`));
+    const mappings = sql`maps(id) AS (
+        SELECT (SELECT mapping_id FROM messages WHERE ${DUE_STATE} AND mapping_id > '' ORDER BY mapping_id LIMIT 1)
+        UNION ALL
+        SELECT (SELECT mapping_id FROM messages WHERE ${DUE_STATE} AND mapping_id > maps.id ORDER BY mapping_id LIMIT 1)
+        FROM maps WHERE maps.id IS NOT NULL)`;
+    if (this.dialect === 'postgres') {
+      return sql`
+        WITH RECURSIVE ${mappings}
+        SELECT x.id FROM maps CROSS JOIN LATERAL (
+          SELECT d.id, d.attempt_at FROM messages d
+          WHERE d.mapping_id = maps.id AND ${sql.raw(DUE_FOR('d'))} AND d.attempt_at <= ${now} AND ${inOrder('d')}
+          ORDER BY d.attempt_at LIMIT ${limit}) x
+        WHERE maps.id IS NOT NULL AND maps.id NOT IN (${skipped})
+        ORDER BY x.attempt_at LIMIT ${limit}`;
+    }
+    return sql`
+        WITH RECURSIVE ${mappings}
+        SELECT m.id FROM maps JOIN messages m ON m.rowid IN (
+          SELECT x.rowid FROM messages x
+          WHERE x.mapping_id = maps.id AND ${sql.raw(DUE_FOR('x'))} AND x.attempt_at <= ${now} AND ${inOrder('x')}
+          ORDER BY x.attempt_at LIMIT ${limit})
+        WHERE maps.id IS NOT NULL AND maps.id NOT IN (${skipped})
+        ORDER BY m.attempt_at LIMIT ${limit}`;
   }
 
   async renewLeases(leases: readonly string[], until: number): Promise<number> {

@@ -7,10 +7,10 @@ import { testHub } from '../helpers/hub.js';
 import { createMapping } from '../helpers/mappings.js';
 
 /**
- * While a mapping's lane is saturated, the engine's leases skip it, and such a lease walks past
- * that mapping's whole due backlog. One that found nothing is not repeated before twenty times
- * its own duration. The storage is the real one; the proxy only makes the walk slow (as a large
- * backlog does) and counts the skipping leases.
+ * While a mapping's lane is saturated, the engine's leases skip it. One that found nothing is not
+ * repeated before twenty times its own duration (a hub with many mappings holding due copies has
+ * many to seek). The storage is the real one; the proxy only makes the lease slow and counts the
+ * skipping leases.
  */
 for (const backend of backends()) {
   describe(`delivery engine, skipping saturated lanes (${backend})`, () => {
@@ -52,7 +52,7 @@ for (const backend of backends()) {
           await engine.step();
           await new Promise((r) => setTimeout(r, 10));
         }
-        // every 100 ms would be ten; the first found nothing in 30+ ms, so the next waits 600+ ms
+        // every 25 ms would be forty; the first found nothing in 30+ ms, so the next waits 600+ ms
         assert.ok(skipping >= 1 && skipping <= 2, `${skipping} skipping leases in 1 s`);
         open();
         await endpoint.waitFor(5);

@@ -9,26 +9,13 @@ import { openStorage } from '../../src/storage/open.js';
 import { freshDatabase, type TestDatabase } from '../helpers/databases.js';
 import { testHub } from '../helpers/hub.js';
 import { call, createMapping } from '../helpers/mappings.js';
+import { newIncoming } from '../helpers/messages.js';
 
 /**
  * Push-time routing (a one-process hub routes a push in its own commit) must never let a push
  * overtake an older one still waiting in the incoming queue. Intake offers it only when it knows
  * the queue holds nothing older.
  */
-/** A pushed message with an empty payload; a custom type, so intake validates only its envelope. */
-function newMessage(storeId: string): NewIncoming {
-  return {
-    id: newId(),
-    store_id: storeId,
-    message: 'acme:thing:new',
-    payload: '{}',
-    extra: null,
-    origin: 'push',
-    parent_id: null,
-    depth: 0,
-    created_at: Date.now(),
-  };
-}
 
 /** A router that gives every message one copy and records the order it routes them in. */
 function recordingRouter() {
@@ -65,7 +52,7 @@ describe('push-time routing and the incoming backlog', () => {
   let storage: Storage;
   let storeId: string;
   const { order: routedOrder, router, hold } = recordingRouter();
-  const message = () => newMessage(storeId);
+  const message = () => newIncoming(storeId);
   const push = async (m: NewIncoming) => {
     const outcome = await storage.push({ message: m });
     assert.equal(outcome.kind, 'created');
@@ -137,7 +124,7 @@ describe('push-time routing and messages from other sources', () => {
       const { store, token } = newStore('Replies');
       await storage.createStore(store, token);
       const { order, router } = recordingRouter();
-      const message = () => newMessage(store.id);
+      const message = () => newIncoming(store.id);
       // a copy delivered and about to be settled with a reply message
       const first = message();
       await storage.push({ message: first });

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newStore } from '../../src/http/routes/stores.js';
 import { newId } from '../../src/ids.js';
-import type { NewIncoming, Storage } from '../../src/storage/contract.js';
+import type { Storage } from '../../src/storage/contract.js';
 import { openStorage } from '../../src/storage/open.js';
 import { backends, freshDatabase, type TestDatabase } from '../helpers/databases.js';
+import { newIncoming } from '../helpers/messages.js';
 
 /**
  * The behaviour suite of the storage contract, run unchanged against every backend. It talks to
@@ -16,17 +17,7 @@ for (const backend of backends()) {
     let storage: Storage;
     let storeId: string;
 
-    const incoming = (message = 'acme:thing:new', payload = '{}'): NewIncoming => ({
-      id: newId(),
-      store_id: storeId,
-      message,
-      payload,
-      extra: null,
-      origin: 'push',
-      parent_id: null,
-      depth: 0,
-      created_at: Date.now(),
-    });
+    const incoming = (message?: string, payload?: string) => newIncoming(storeId, message, payload);
 
     before(async () => {
       db = await freshDatabase(backend);

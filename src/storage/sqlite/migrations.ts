@@ -195,4 +195,13 @@ export const SQLITE_MIGRATIONS: SqlMigrations = [
       `CREATE INDEX schedulers_due ON schedulers (next_run_at) WHERE enabled = 1`,
     ],
   ],
+  [
+    // the lease that skips saturated mappings seeks each other mapping's due copies here instead of
+    // walking past the saturated ones' backlog in messages_accepted_work (sql-delivery.ts)
+    '0005_due_by_mapping',
+    [
+      `CREATE INDEX messages_due_mapping ON messages (mapping_id, attempt_at)
+        WHERE queue_name = 'accepted' AND state IN ('pending', 'failing', 'scheduled')`,
+    ],
+  ],
 ];

@@ -108,7 +108,9 @@ export class SqlIngest {
    * Runs `work` in a transaction; copies it reserved go to the engine after the commit. Through
    * `db` = the early connection (DialectHooks.early) that is right after COMMIT, before the sync:
    * a delivery acknowledges nothing, so it need not wait for the disk (after a power cut the push
-   * would be gone, unanswered, and the copy only delivered again if pushed again).
+   * would be gone, unanswered, and the copy only delivered again if pushed again). Handovers then
+   * reach the engine in commit order: each runs a few promise turns after its COMMIT, before the
+   * next transaction, which needs many more to reach its own, can hand anything over.
    */
   private async withHandover<T>(
     work: (trx: Tx, reserved: Reservation[]) => Promise<T>,
@@ -306,7 +308,17 @@ export class SqlIngest {
     const batch = await claimQuery(this.db, limit).execute();
     if (batch.length === 0) return 0;
     const decisions = await decide(batch);
-    await this.withHandover((trx, reserved) => this.applyDecisions(trx, batch, decisions, now, reserved));
+    // Like a push batch, the step hands its copies over at COMMIT and then waits for the sync, so
+    // every handover reaches the engine in commit order (a push's never overtakes an older intake
+    // step's) and the intake loop stays paced by the disk as before.
+    const early = this.hooks.early;
+    const failed = early?.failed();
+    if (failed) throw failed;
+    await this.withHandover(
+      (trx, reserved) => this.applyDecisions(trx, batch, decisions, now, reserved),
+      early?.db,
+    );
+    await early?.durable();
     return batch.length;
   }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import pino from 'pino';
+import { DeliveryEngine } from '../../src/pipeline/delivery/engine.js';
 import { backends } from '../helpers/databases.js';
 import { TestEndpoint } from '../helpers/endpoint.js';
 import { intakeTo, manualEngine, wrapStorage } from '../helpers/engine.js';
@@ -56,6 +58,64 @@ for (const backend of backends()) {
         assert.ok(skipping >= 1 && skipping <= 2, `${skipping} skipping leases in 1 s`);
         open();
         await endpoint.waitFor(5);
+      } finally {
+        open();
+        await engine.stop(1000);
+        await t.close();
+        await endpoint.close();
+      }
+    });
+
+    test('a wake-up that meets the rate limit is not lost: the next skipping lease runs on its own', async () => {
+      const t = await testHub(backend, { config: { role: 'api' } });
+      let open: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        open = r;
+      });
+      const endpoint = await TestEndpoint.start(async (r) => {
+        if (r.path === '/slow') await gate;
+        return { body: {} };
+      });
+      const storage = t.hub.storage;
+      // an engine whose wake-ups run a step, as its worker loop would (and nothing else does)
+      const engine: DeliveryEngine = new DeliveryEngine(storage, pino({ level: 'silent' }), {
+        capacity: () => void engine.step(),
+        incoming: () => {},
+      });
+      try {
+        const slow = await createMapping(t, {
+          name: 'erp.slow',
+          url: `${endpoint.url}/slow`,
+          messages: ['order:new'],
+          options: { concurrency: 1 },
+        });
+        const fast = await createMapping(t, {
+          name: 'mail.fast',
+          url: `${endpoint.url}/fast`,
+          messages: ['order:new'],
+        });
+        for (let i = 0; i < 3; i++) {
+          assert.equal(
+            (await t.push({ message: 'order:new', payload: { order: { number: `S${i}` } } })).status,
+            201,
+          );
+        }
+        await intakeTo(storage, [slow]);
+        assert.equal(await engine.step(), 3); // one held at the gate, two queued: the lane is saturated
+        assert.equal(await engine.step(), 0); // a skipping lease: nothing for other mappings yet
+        // a copy for the other mapping, and a wake-up within the rate limit
+        assert.equal(
+          (await t.push({ message: 'order:new', payload: { order: { number: 'F' } } })).status,
+          201,
+        );
+        await intakeTo(storage, [fast]);
+        assert.equal(await engine.step(), 0, 'rate-limited');
+        const [received] = await endpoint.waitFor(2, 2000);
+        assert.deepEqual(
+          endpoint.received.map((r) => r.path).sort(),
+          ['/fast', '/slow'],
+          `${received?.path}`,
+        );
       } finally {
         open();
         await engine.stop(1000);

@@ -13,8 +13,9 @@ import { buildServiceRequest, parametersFor } from './request.js';
 /** A lease that skips saturated lanes runs at most this often (see step). */
 const EXCLUDING_LEASE_EVERY_MS = 25;
 /**
- * An excluding lease that found nothing waits this many times its own duration before the next,
- * so that however many mappings it must seek, it takes at most ~5 % of the process.
+ * An excluding lease waits this many times its own duration before the next, if that is longer
+ * than the interval: however many mappings it must seek and sort (each not skipped gives up to a
+ * batch), it takes at most ~5 % of the process.
  */
 const EXCLUDING_LEASE_COST_FACTOR = 20;
 /**
@@ -127,12 +128,11 @@ export class DeliveryEngine {
         // slots, leaving out mappings whose lanes already have a queue (as the lease does).
         if (this.stopping || this.backlog) return undefined;
         // Never more than the free slots, counting those a lease in flight may fill. A push is
-        // taken only while the engine is nearly idle, and not while copies reserved earlier are
-        // still on their way (an intake step's are handed over after its sync, a push's at COMMIT:
-        // the push would overtake them). A lease in flight does not make it busy: with no backlog
-        // it finds nothing older than the push.
+        // taken only while the engine is nearly idle. A lease in flight does not make it busy:
+        // with no backlog it finds nothing older than the push. (Copies reserved earlier and not
+        // handed over yet cannot be overtaken: every handover happens at its COMMIT, in order.)
         const waiting = this.queued + this.reserved;
-        const nearlyIdle = this.reserved > 0 ? 0 : HANDOVER_BELOW - this.exchanging - waiting;
+        const nearlyIdle = HANDOVER_BELOW - this.exchanging - waiting;
         const room = Math.min(
           this.maxInFlight - this.inFlight - waiting - this.leasing,
           bulk ? Number.POSITIVE_INFINITY : nearlyIdle,
@@ -181,9 +181,8 @@ export class DeliveryEngine {
     // candidatesSkipping), ~0.3 ms whatever the skipped backlog; before that index it walked past
     // the whole backlog, ~100 ms per 100,000 copies on the event loop. Still not on every wake-up:
     // at most every 25 ms (another mapping's message waits up to that long behind a saturated
-    // lane), and after one that found nothing, 20 times its cost if that is longer (a hub with
-    // many mappings holding due copies has many to seek). The lane wakes the loop itself once its
-    // queue is empty.
+    // lane), or 20 times its cost if that is longer (a hub with many mappings holding due copies
+    // has many to seek and sort). The lane wakes the loop itself once its queue is empty.
     const started = Date.now();
     if (saturated.length > 0 && started < this.nextExcludingLease) {
       // the wake-up that brought us here (a new copy of another mapping, say) must not be lost
@@ -208,7 +207,7 @@ export class DeliveryEngine {
     this.backlog = leased.length >= limit || saturated.length > 0 || marks !== this.backlogMarks;
     if (saturated.length > 0) {
       const now = Date.now();
-      const pause = leased.length > 0 ? 0 : (now - started) * EXCLUDING_LEASE_COST_FACTOR;
+      const pause = (now - started) * EXCLUDING_LEASE_COST_FACTOR;
       this.nextExcludingLease = now + Math.max(EXCLUDING_LEASE_EVERY_MS, pause);
     }
     for (const m of leased) this.enqueue(m);

@@ -197,10 +197,12 @@ export const POSTGRES_MIGRATIONS: SqlMigrations = [
   ],
   [
     // the lease that skips saturated mappings seeks each other mapping's due copies here instead of
-    // walking past the saturated ones' backlog in messages_accepted_work (sql-delivery.ts)
+    // walking past the saturated ones' backlog in messages_accepted_work (sql-delivery.ts).
+    // IF NOT EXISTS: on a large database it may be built beforehand without blocking writes
+    // (PostgreSQL: CREATE INDEX CONCURRENTLY; docs/storage.md)
     '0005_due_by_mapping',
     [
-      `CREATE INDEX messages_due_mapping ON messages (mapping_id, attempt_at)
+      `CREATE INDEX IF NOT EXISTS messages_due_mapping ON messages (mapping_id, attempt_at)
         WHERE queue_name = 'accepted' AND state IN ('pending', 'failing', 'scheduled')`,
     ],
   ],

@@ -6,6 +6,7 @@ import { startHub } from './hub.js';
 import { ingestHub } from './ingest.js';
 import { endToEnd } from './latency.js';
 import { median } from './phases.js';
+import { createBenchDatabase, postgresServer } from './postgres.js';
 import { DIST, installExitHandlers, memoryOf, pinSelf, startNode, stop, stopAll } from './processes.js';
 
 /**
@@ -14,6 +15,7 @@ import { DIST, installExitHandlers, memoryOf, pinSelf, startNode, stop, stopAll 
  *
  *   node dist/bench/ab.js OTHER_CHECKOUT [--rounds N] [--e2e] [-- serve options for both]
  *
+ * --postgres runs the drains on a fresh PostgreSQL database each (DATABASE_URL names the server).
  * --e2e measures end-to-end latency at 500 pushes/s (10 s a round) instead of ingest and drain;
  * --fill N pushes N messages into each hub first. --backlog measures the backlog drain (the figure
  * the full bench compares with raw undici) instead of push-and-deliver; --no-ingest skips ingest,
@@ -137,9 +139,13 @@ for (let r = 0; ingestHubs.length > 0 && r < rounds; r++) {
   }
 }
 await Promise.all(ingestHubs.map((h) => stop(h.child)));
+// --postgres: the drains run on a fresh PostgreSQL database each (DATABASE_URL names the server)
+const pgServer = own.includes('--postgres') ? postgresServer() : undefined;
+if (own.includes('--postgres') && !pgServer) throw new Error('--postgres needs DATABASE_URL=postgres://…');
 for (let r = 0; !own.includes('--no-drain') && r < rounds; r++) {
   for (const s of subjects) {
     // a fresh hub per drain round: the drain must not inherit the ingest's backlog
+    const database = pgServer ? await createBenchDatabase(pgServer) : undefined;
     const hub = await startHub({
       name: `${s.key}-drain`,
       dataDir: tmp(),
@@ -147,6 +153,7 @@ for (let r = 0; !own.includes('--no-drain') && r < rounds; r++) {
       root: s.root,
       extraArgs,
       nodeFlags: s.flags,
+      ...(database ? { databaseUrl: database.url } : {}),
     });
     await mapToSink(hub, sink, 64);
     await hubDrain(hub, sink, 1000, 64, 120_000);
@@ -170,6 +177,7 @@ for (let r = 0; !own.includes('--no-drain') && r < rounds; r++) {
         );
       }
       await stop(worker.child);
+      await database?.drop();
     } else {
       const fig = await hubDrain(hub, sink, 8000, 64, 120_000);
       drains[s.key]!.push(fig.rate);
@@ -178,6 +186,7 @@ for (let r = 0; !own.includes('--no-drain') && r < rounds; r++) {
           `peak RSS ${memoryOf(hub.child.pid)?.peakMB} MB\n`,
       );
       await stop(hub.child);
+      await database?.drop();
     }
   }
 }

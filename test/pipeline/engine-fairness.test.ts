@@ -9,14 +9,14 @@ import { testHub } from '../helpers/hub.js';
 import { createMapping } from '../helpers/mappings.js';
 
 /**
- * While a mapping's lane is saturated, the engine's leases skip it. One that found nothing is not
- * repeated before twenty times its own duration (a hub with many mappings holding due copies has
- * many to seek). The storage is the real one; the proxy only makes the lease slow and counts the
- * skipping leases.
+ * While a mapping's lane is saturated, the engine's leases skip it. One is not repeated before
+ * twenty times its own duration, if that is longer than the 25 ms interval (a hub with many
+ * mappings holding due copies has many to seek). The storage is the real one; the proxy only
+ * makes the lease slow and counts the skipping leases.
  */
 for (const backend of backends()) {
   describe(`delivery engine, skipping saturated lanes (${backend})`, () => {
-    test('a costly lease that skips a saturated lane and finds nothing backs off', async () => {
+    test('a costly lease that skips a saturated lane backs off by its cost', async () => {
       const t = await testHub(backend, { config: { role: 'api' } });
       let open: () => void = () => {};
       const gate = new Promise<void>((r) => {
@@ -30,7 +30,7 @@ for (const backend of backends()) {
       const storage = wrapStorage(t.hub.storage, 'leaseDeliveries', (lease) => async (...args) => {
         if (args[4].length > 0) {
           skipping++;
-          await new Promise((r) => setTimeout(r, 30)); // the walk past a large backlog
+          await new Promise((r) => setTimeout(r, 30)); // a costly search (many mappings to seek)
         }
         return lease(...args);
       });
@@ -54,7 +54,7 @@ for (const backend of backends()) {
           await engine.step();
           await new Promise((r) => setTimeout(r, 10));
         }
-        // every 25 ms would be forty; the first found nothing in 30+ ms, so the next waits 600+ ms
+        // every 25 ms would be forty; the first took 30+ ms, so the next waits 600+ ms
         assert.ok(skipping >= 1 && skipping <= 2, `${skipping} skipping leases in 1 s`);
         open();
         await endpoint.waitFor(5);

@@ -83,7 +83,10 @@ interface RowMaker {
  * message row on the bench machine, a tenth of a delivery's cost when intake and the lease read
  * their batches. Rows come back as arrays instead (`raw`) and a function made once per statement
  * from its column names turns each into an object literal of a fixed shape: ~3.5 µs. A name that
- * appears twice keeps its last value, as better-sqlite3's own objects do.
+ * appears twice keeps its last value, as better-sqlite3's own objects do. The function is made
+ * again when a re-prepared statement returns another number of columns (a migration by another
+ * process added one); a change that keeps the count but renames a column would go unseen —
+ * migrations here only add.
  */
 function rowMaker(stmt: BetterSqlite3.Statement): RowMaker {
   const columns = stmt.columns();

@@ -22,10 +22,11 @@ const _RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
  * the partial indexes messages_accepted_work and messages_due_mapping, written as they are so the
  * planners use them.
  */
-const DUE_FOR = (alias: string) =>
-  `${alias}.queue_name = 'accepted' AND ${alias}.state IN ('pending', 'failing', 'scheduled')`;
-const DUE = sql.raw(DUE_FOR('m'));
-const DUE_STATE = sql.raw(`queue_name = 'accepted' AND state IN ('pending', 'failing', 'scheduled')`);
+const dueState = (alias = '') => {
+  const a = alias ? `${alias}.` : '';
+  return sql.raw(`${a}queue_name = 'accepted' AND ${a}state IN ('pending', 'failing', 'scheduled')`);
+};
+const DUE = dueState('m');
 
 /** A copy whose ordering key has an earlier copy still in the accepted queue waits for it. */
 const inOrder = (alias: string) =>
@@ -114,16 +115,16 @@ export class SqlDelivery {
     const due =
       this.dialect === 'sqlite' ? sql.raw('messages INDEXED BY messages_due_mapping') : sql.raw('messages');
     const mappings = sql`maps(id) AS (
-        SELECT (SELECT mapping_id FROM ${due} WHERE ${DUE_STATE} AND mapping_id > '' ORDER BY mapping_id LIMIT 1)
+        SELECT (SELECT mapping_id FROM ${due} WHERE ${dueState()} AND mapping_id > '' ORDER BY mapping_id LIMIT 1)
         UNION ALL
-        SELECT (SELECT mapping_id FROM ${due} WHERE ${DUE_STATE} AND mapping_id > maps.id ORDER BY mapping_id LIMIT 1)
+        SELECT (SELECT mapping_id FROM ${due} WHERE ${dueState()} AND mapping_id > maps.id ORDER BY mapping_id LIMIT 1)
         FROM maps WHERE maps.id IS NOT NULL)`;
     if (this.dialect === 'postgres') {
       return sql`
         WITH RECURSIVE ${mappings}
         SELECT x.id FROM maps CROSS JOIN LATERAL (
           SELECT d.id, d.attempt_at FROM messages d
-          WHERE d.mapping_id = maps.id AND ${sql.raw(DUE_FOR('d'))} AND d.attempt_at <= ${now} AND ${inOrder('d')}
+          WHERE d.mapping_id = maps.id AND ${dueState('d')} AND d.attempt_at <= ${now} AND ${inOrder('d')}
           ORDER BY d.attempt_at LIMIT ${limit}) x
         WHERE maps.id IS NOT NULL AND maps.id NOT IN (${skipped})
         ORDER BY x.attempt_at LIMIT ${limit}`;
@@ -132,7 +133,7 @@ export class SqlDelivery {
         WITH RECURSIVE ${mappings}
         SELECT m.id FROM maps JOIN messages m ON m.rowid IN (
           SELECT x.rowid FROM messages x INDEXED BY messages_due_mapping
-          WHERE x.mapping_id = maps.id AND ${sql.raw(DUE_FOR('x'))} AND x.attempt_at <= ${now} AND ${inOrder('x')}
+          WHERE x.mapping_id = maps.id AND ${dueState('x')} AND x.attempt_at <= ${now} AND ${inOrder('x')}
           ORDER BY x.attempt_at LIMIT ${limit})
         WHERE maps.id IS NOT NULL AND maps.id NOT IN (${skipped})
         ORDER BY m.attempt_at LIMIT ${limit}`;

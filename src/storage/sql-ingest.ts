@@ -152,10 +152,6 @@ export class SqlIngest {
     const applied: IntakeDecision[] = [];
     const now = Date.now();
     const early = this.hooks.early;
-    // after a failed sync nothing is acknowledged again; nothing may be handed on either (each
-    // answered-500 push retried would be delivered once more)
-    const failed = early?.failed();
-    if (failed) throw failed;
     const outcomes = await this.withHandover(async (trx, reserved) => {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];
@@ -312,8 +308,6 @@ export class SqlIngest {
     // every handover reaches the engine in commit order (a push's never overtakes an older intake
     // step's) and the intake loop stays paced by the disk as before.
     const early = this.hooks.early;
-    const failed = early?.failed();
-    if (failed) throw failed;
     await this.withHandover(
       (trx, reserved) => this.applyDecisions(trx, batch, decisions, now, reserved),
       early?.db,

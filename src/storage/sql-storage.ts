@@ -41,9 +41,10 @@ export interface DialectHooks {
    * Writes that resolve at COMMIT, before the disk sync, and that sync (SQLite with its WAL
    * syncer): a push batch commits through it, hands its copies to the delivery engine, and only
    * then waits for the sync before its pushes are answered. Without it (PostgreSQL, whose COMMIT
-   * is durable; SQLite with `--sqlite-sync normal`) the one connection does both.
+   * is durable; SQLite with `--sqlite-sync normal`) the one connection does both. Once a sync has
+   * failed, `db` refuses every transaction (nothing more is handed on).
    */
-  readonly early?: { db: Kysely<DB>; durable: () => Promise<void>; failed: () => Error | undefined };
+  readonly early?: { db: Kysely<DB>; durable: () => Promise<void> };
   /** Reports disk sync durations (SQLite: the WAL syncer). */
   readonly observeSyncs?: (observe: (seconds: number) => void) => void;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */

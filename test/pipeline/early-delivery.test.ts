@@ -13,6 +13,27 @@ import { createMapping } from '../helpers/mappings.js';
  * of a push routed at once go to the engine at COMMIT, while the WAL's fdatasync still runs (on
  * PostgreSQL the COMMIT is itself durable, so there is nothing to overlap).
  */
+/**
+ * A SQLite test hub whose WAL is synced with `datasync`, mapped to a fresh endpoint, with one
+ * message pushed and delivered: the engine has leased and found nothing waiting, intake is idle.
+ */
+async function deliveredOnce(datasync: typeof fdatasync) {
+  const endpoint = await TestEndpoint.start();
+  const t = await testHub('sqlite', {
+    openStorage: async (config: ReturnType<typeof loadConfig>) => {
+      const storage = openSqlite(sqliteFile(config.databaseUrl, config.dataDir), 'full', datasync);
+      await storage.migrate();
+      return storage;
+    },
+  });
+  await createMapping(t, { url: `${endpoint.url}/svc`, messages: ['order:new'] });
+  const first = await t.push({ message: 'order:new', payload: { order: { number: 'A' } } });
+  assert.equal(first.status, 201);
+  await endpoint.waitFor(1);
+  await t.drained();
+  return { t, endpoint };
+}
+
 describe('deliveries do not wait for the disk sync (SQLite)', () => {
   test('a push routed at once reaches its endpoint before its sync; its 201 waits for it', async () => {
     let hold = false;
@@ -21,21 +42,8 @@ describe('deliveries do not wait for the disk sync (SQLite)', () => {
       if (hold) held.push(() => fdatasync(fd, cb));
       else fdatasync(fd, cb);
     }) as typeof fdatasync;
-    const endpoint = await TestEndpoint.start();
-    const t = await testHub('sqlite', {
-      openStorage: async (config: ReturnType<typeof loadConfig>) => {
-        const storage = openSqlite(sqliteFile(config.databaseUrl, config.dataDir), 'full', datasync);
-        await storage.migrate();
-        return storage;
-      },
-    });
+    const { t, endpoint } = await deliveredOnce(datasync);
     try {
-      await createMapping(t, { url: `${endpoint.url}/svc`, messages: ['order:new'] });
-      // a first message settles the engine (it has leased and found nothing waiting) and intake
-      const first = await t.push({ message: 'order:new', payload: { order: { number: 'A' } } });
-      assert.equal(first.status, 201);
-      await endpoint.waitFor(1);
-      await t.drained();
       await new Promise((r) => setTimeout(r, 200));
 
       hold = true;
@@ -80,21 +88,8 @@ describe('deliveries do not wait for the disk sync (SQLite)', () => {
       err.code = 'EIO';
       setImmediate(() => cb(err));
     }) as typeof fdatasync;
-    const endpoint = await TestEndpoint.start();
-    const t = await testHub('sqlite', {
-      openStorage: async (config: ReturnType<typeof loadConfig>) => {
-        const storage = openSqlite(sqliteFile(config.databaseUrl, config.dataDir), 'full', datasync);
-        await storage.migrate();
-        return storage;
-      },
-    });
+    const { t, endpoint } = await deliveredOnce(datasync);
     try {
-      await createMapping(t, { url: `${endpoint.url}/svc`, messages: ['order:new'] });
-      const first = await t.push({ message: 'order:new', payload: { order: { number: 'A' } } });
-      assert.equal(first.status, 201);
-      await endpoint.waitFor(1);
-      await t.drained();
-
       fail = true;
       // the push that meets the failing disk is not acknowledged (its copy may have gone out)
       const failed = await t.push({ message: 'order:new', payload: { order: { number: 'B' } } });

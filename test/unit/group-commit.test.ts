@@ -16,6 +16,17 @@ function twoPhase() {
   return { batches, syncs, commit };
 }
 
+/** Submits 1, lets it commit, then submits 2 and lets the committer act on it. */
+async function submitTwo(committer: GroupCommitter<number, string>) {
+  const first = committer.submit(1);
+  await turn();
+  await turn();
+  const second = committer.submit(2);
+  await turn();
+  await turn();
+  return [first, second] as const;
+}
+
 describe('group commit with a sync phase', () => {
   test('callers are answered only after their batch is durable', async () => {
     const { syncs, commit } = twoPhase();
@@ -36,12 +47,7 @@ describe('group commit with a sync phase', () => {
   test('after a small batch the next commits while it waits for its sync', async () => {
     const { batches, syncs, commit } = twoPhase();
     const committer = new GroupCommitter(commit, 500, 0, 8);
-    const first = committer.submit(1);
-    await turn();
-    await turn();
-    const second = committer.submit(2);
-    await turn();
-    await turn();
+    const [first, second] = await submitTwo(committer);
     assert.deepEqual(batches, [[1], [2]], 'the second batch did not wait for the first sync');
     for (const s of syncs) s();
     assert.deepEqual(await Promise.all([first, second]), ['ok 1', 'ok 2']);
@@ -93,12 +99,7 @@ describe('group commit with a sync phase', () => {
   test('without an overlap every batch waits for the previous sync (single-phase behaviour)', async () => {
     const { batches, syncs, commit } = twoPhase();
     const committer = new GroupCommitter(commit, 500, 0, 0);
-    const first = committer.submit(1);
-    await turn();
-    await turn();
-    const second = committer.submit(2);
-    await turn();
-    await turn();
+    const [first, second] = await submitTwo(committer);
     assert.deepEqual(batches, [[1]]);
     syncs[0]!();
     await first;

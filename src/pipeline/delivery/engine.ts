@@ -179,10 +179,11 @@ export class DeliveryEngine {
     const saturated = [...this.lanes.entries()].filter(([, l]) => l.queue.length > 0).map(([id]) => id);
     // A lease that must skip saturated lanes seeks each other mapping's due copies (storage:
     // candidatesSkipping), under a millisecond whatever the skipped backlog; before that index it
-    // walked past the whole backlog (in the hub, ~100 ms of event loop per 100,000 copies). Still not on every wake-up:
-    // at most every 25 ms (another mapping's message waits up to that long behind a saturated
-    // lane), or 20 times its cost if that is longer (a hub with many mappings holding due copies
-    // has many to seek and sort). The lane wakes the loop itself once its queue is empty.
+    // walked past the whole backlog (in the hub, ~100 ms of event loop per 100,000 copies). Still
+    // not on every wake-up: at most every 25 ms (another mapping's message waits up to that long
+    // behind a saturated lane), or 20 times its cost if that is longer (a hub with many mappings
+    // holding due copies has many to seek and sort). The lane wakes the loop itself once its
+    // queue is empty.
     const started = Date.now();
     if (saturated.length > 0 && started < this.nextExcludingLease) {
       // the wake-up that brought us here (a new copy of another mapping, say) must not be lost

@@ -78,7 +78,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly timeoutMs: number,
     private readonly done: (result: TryResult) => void,
   ) {
-    this.timer = setTimeout(() => this.abort(timeoutError()), timeoutMs);
+    this.timer = setTimeout(() => this.abort(new DOMException('timed out', 'TimeoutError')), timeoutMs);
   }
 
   /** Ends the exchange with an error (shutdown, timeout); a finished one is left alone. */
@@ -162,10 +162,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
-}
-
-function timeoutError(): Error {
-  return new DOMException('timed out', 'TimeoutError');
 }
 
 /** Origin and path of a service URL, parsed once per distinct URL (mappings reuse theirs). */

@@ -29,7 +29,9 @@ import {
  *
  * `unsynced()` gives a second dialect over the same connection and lock whose writes resolve at
  * COMMIT: for a caller that acts on its commit before making it durable, and then waits for the
- * sync itself (a push's copies are handed to the delivery engine at COMMIT; its 201 waits).
+ * sync itself (a push's copies are handed to the delivery engine at COMMIT; its 201 waits). Once
+ * the syncer has failed for good, that twin refuses to start anything: what it committed would be
+ * acted on and never made durable.
  */
 export class CachingSqliteDialect implements Dialect {
   private readonly core: SqliteCore;
@@ -40,21 +42,22 @@ export class CachingSqliteDialect implements Dialect {
     db: BetterSqlite3.Database,
     private readonly sync?: () => Promise<void>,
     core?: SqliteCore,
+    private readonly refusal?: () => Error | undefined,
   ) {
     this.core = core ?? new SqliteCore(db);
     this.owner = core === undefined;
   }
 
-  /** Same connection, same lock; writes resolve at COMMIT. */
-  unsynced(): CachingSqliteDialect {
-    return new CachingSqliteDialect(this.core.db, undefined, this.core);
+  /** Same connection, same lock; writes resolve at COMMIT; nothing starts while `refusal` says why not. */
+  unsynced(refusal?: () => Error | undefined): CachingSqliteDialect {
+    return new CachingSqliteDialect(this.core.db, undefined, this.core, refusal);
   }
 
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
   }
   createDriver(): Driver {
-    return new CachingSqliteDriver(this.core, this.owner, this.sync);
+    return new CachingSqliteDriver(this.core, this.owner, this.sync, this.refusal);
   }
   createQueryCompiler(): QueryCompiler {
     return new SqliteQueryCompiler();
@@ -161,10 +164,13 @@ class CachingSqliteDriver implements Driver {
     private readonly core: SqliteCore,
     private readonly owner: boolean,
     private readonly sync?: () => Promise<void>,
+    private readonly refusal?: () => Error | undefined,
   ) {}
 
   async init(): Promise<void> {}
   async acquireConnection(): Promise<DatabaseConnection> {
+    const refused = this.refusal?.();
+    if (refused) throw refused;
     const core = this.core;
     while (core.lock) await core.lock;
     core.lock = new Promise((resolve) => {

@@ -47,9 +47,8 @@ export function openSqlite(
     ...(syncer
       ? {
           early: {
-            db: new Kysely<DB>({ dialect: dialect.unsynced() }),
+            db: new Kysely<DB>({ dialect: dialect.unsynced(() => syncer.error) }),
             durable: () => syncer.sync(),
-            failed: () => syncer.error,
           },
         }
       : {}),

@@ -10,9 +10,9 @@ import { dirname } from 'node:path';
  * `synchronous=NORMAL` — a COMMIT appends its WAL frames to the page cache and returns — and this
  * class makes those frames durable with `fdatasync` on the WAL file, run on libuv's thread pool.
  * Storage calls that wrote resolve only after such a sync (see dialect.ts; its unsynced twin,
- * used by pushes and intake to hand copies over at COMMIT, leaves the wait to its caller), so what
- * a caller is told is committed — a push answered 201, a settled delivery — is on disk exactly as with FULL,
- * which fsyncs the same file at the same point. Recovery after a power cut keeps every WAL frame
+ * used by pushes and intake to hand copies over at COMMIT, leaves the wait to its caller), so
+ * what a caller is told is committed — a push answered 201, a settled delivery — is on disk
+ * exactly as with FULL, which fsyncs the same file at the same point. Recovery after a power cut keeps every WAL frame
  * up to the last valid commit record, so the synced commits survive and later ones roll back.
  *
  * Syncs coalesce: while one is running, every caller that arrives shares the next one, which

@@ -1,4 +1,4 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import { newId } from '../ids.js';
 import type { NewIncoming, Page } from './contract.js';
 import type {
@@ -48,6 +48,8 @@ export class SqlDelivery {
     private readonly db: Kysely<DB>,
     private readonly dialect: 'sqlite' | 'postgres',
     private readonly notify: (trx: Tx, channel: WakeChannel) => Promise<void>,
+    /** Runs a write at once inside the open transaction (SQLite); else each goes through Kysely. */
+    private readonly runWrite?: (query: CompiledQuery) => number,
   ) {
     // settlements wait up to 2 ms for company: nothing waits on them but the next lease
     this.settles = new GroupCommitter((batch) => this.commitSettlements(batch), 500, 2);
@@ -166,10 +168,20 @@ export class SqlDelivery {
     });
   }
 
+  /** Runs a write in the open transaction: at once where the dialect can (runWrite), else through Kysely. */
+  private write(trx: Tx, query: CompiledQuery): number | Promise<number> {
+    if (this.runWrite) return this.runWrite(query);
+    return trx.executeQuery(query).then((res) => Number(res.numAffectedRows ?? 0n));
+  }
+
   private async applySettlement(trx: Tx, s: Settlement): Promise<boolean> {
-    const res = await trx.executeQuery(settleQuery(this.dialect, s));
-    if (Number(res.numAffectedRows ?? 0n) === 0) return false;
-    if (s.attempt) await trx.executeQuery(attemptQuery(this.dialect, s.attempt));
+    // a number comes back at once (SQLite): no promise turn to wait for
+    const changed = this.write(trx, settleQuery(this.dialect, s));
+    if ((typeof changed === 'number' ? changed : await changed) === 0) return false;
+    if (s.attempt) {
+      const added = this.write(trx, attemptQuery(this.dialect, s.attempt));
+      if (typeof added !== 'number') await added;
+    }
     if (s.children.length === 0 && s.notifications.length === 0 && s.parameters.length === 0) return true;
 
     // A child that cannot be routed (bad entry, loop) is archived as invalid at once: kept, not dropped.

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { Storage } from './contract.js';
 import type { DeliveryStorage } from './delivery-contract.js';
 import type { IntegrationStorage, SchedulerStorage } from './integration-contract.js';
@@ -37,6 +37,8 @@ export interface DialectHooks {
   readonly insertChunk: number;
   /** A faster way to insert message rows inside an open transaction (SQLite: a prepared statement). */
   readonly insertMessageRows?: (rows: readonly MessageRow[]) => void;
+  /** Runs a write inside an open transaction at once, answering the rows changed (SQLite). */
+  readonly runWrite?: (query: CompiledQuery) => number;
   /**
    * Writes that resolve at COMMIT, before the disk sync, and that sync (SQLite with its WAL
    * syncer): a push batch commits through it, hands its copies to the delivery engine, and only
@@ -77,7 +79,7 @@ export class SqlStorage implements Storage {
     this.stores = new SqlStores(db, hooks.lock);
     this.ingest = new SqlIngest(db, hooks, notify);
     this.reads = new SqlReads(db);
-    this.delivery = new SqlDelivery(db, hooks.dialect, notify);
+    this.delivery = new SqlDelivery(db, hooks.dialect, notify, hooks.runWrite);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);
   }

@@ -1,4 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { CompiledQuery } from 'kysely';
 import type { DB } from '../schema.js';
 import { MESSAGE_ROW_COLUMNS } from '../sql-messages.js';
 
@@ -23,5 +24,24 @@ export function messageInserter(db: BetterSqlite3.Database): (rows: readonly Mes
       for (let i = 0; i < COLUMNS.length; i++) values[i] = row[COLUMNS[i]!];
       stmt.run(values);
     }
+  };
+}
+
+/**
+ * Runs a compiled write (no rows returned) synchronously inside the transaction open on this
+ * connection and answers how many rows it changed: the settlement's UPDATE and attempt INSERT,
+ * two per delivery, without the query executor's connection hand-off and promise turns for each
+ * (settle-statements.ts keeps their texts to a handful, so the cache stays small).
+ */
+export function statementRunner(db: BetterSqlite3.Database): (query: CompiledQuery) => number {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return (query) => {
+    let stmt = statements.get(query.sql);
+    if (!stmt) {
+      stmt = db.prepare(query.sql);
+      if (statements.size >= 100) statements.clear();
+      statements.set(query.sql, stmt);
+    }
+    return stmt.run(query.parameters as unknown[]).changes;
   };
 }

@@ -6,7 +6,7 @@ import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
 import { startCheckpointer } from './checkpointer.js';
 import { CachingSqliteDialect } from './dialect.js';
-import { messageInserter } from './fast-insert.js';
+import { messageInserter, statementRunner } from './fast-insert.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { WalSyncer } from './wal-sync.js';
 
@@ -44,6 +44,7 @@ export function openSqlite(
     migrations: SQLITE_MIGRATIONS,
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
+    runWrite: statementRunner(db),
     ...(syncer
       ? {
           early: {

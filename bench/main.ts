@@ -26,6 +26,7 @@ import {
 import { runProfiles } from './profile-run.js';
 import { markdownSection, textReport } from './report.js';
 import { benchRouting } from './routing.js';
+import { benchStorageAlone } from './storage-alone.js';
 import { evaluateTargets, type HubKey, type Results } from './targets.js';
 
 // `npm run bench [-- --quick] [--profile | --no-profile] [--no-archive] [--no-postgres] [--no-docs] [--no-wait]`
@@ -98,7 +99,7 @@ say(`Switchyard bench (${results.mode}); pinning: ${results.pinning}`);
 results.otherCoresBefore = await waitForQuiet(args.has('--no-wait') ? 0 : quick ? 10 : 120);
 const sink = await startNode('sink', `${DIST}bench/sink.js`, [], { cpu: LOAD_CPU });
 
-say('\n[1/8] starting the subjects');
+say('\n[1/9] starting the subjects');
 const hubs: Partial<Record<HubKey, HubProcess>> = {};
 let fastify: Child | undefined;
 let database: BenchDatabase | undefined;
@@ -159,7 +160,7 @@ const fastifySubject = fastify
   : [];
 
 say(
-  `\n[2/8] ingest, ${plan.ingestRounds} round(s) alternating: ${[...fastifySubject, ...hubSubjects].map((s) => s.key)}`,
+  `\n[2/9] ingest, ${plan.ingestRounds} round(s) alternating: ${[...fastifySubject, ...hubSubjects].map((s) => s.key)}`,
 );
 try {
   const { figures, stored } = await ingestRounds(
@@ -190,7 +191,7 @@ try {
 }
 if (fastify) await stop(fastify);
 
-say(`\n[3/8] drain, ${plan.drainRounds} round(s) alternating the undici baseline and the hubs`);
+say(`\n[3/9] drain, ${plan.drainRounds} round(s) alternating the undici baseline and the hubs`);
 try {
   const client = await startNode('undici-client', `${DIST}bench/undici-client.js`, [], {
     cpu: SERVER_CPU,
@@ -210,7 +211,7 @@ try {
   fail('drain', err);
 }
 
-say('\n[4/8] filtered archive listing (?message=order:new&state=completed), one connection');
+say('\n[4/9] filtered archive listing (?message=order:new&state=completed), one connection');
 for (const [key, hub] of Object.entries(hubs)) {
   try {
     const l = await listing(hub, plan.listing.seconds, plan.listing.connections);
@@ -238,10 +239,10 @@ async function memoryAndStop(key: string, hub: HubProcess): Promise<void> {
 // The latency run measures the SQLite hub alone: the other hubs are stopped first, so nothing but
 // the measured hub, the pusher and the sink runs (it made no clear difference: full runs measured
 // p99 36-41 ms either way, while ab.js --e2e on a hub warmed by a previous run measures 6-12 ms).
-say('\n[5/8] peak memory of the hubs (the SQLite hub after the latency run)');
+say('\n[5/9] peak memory of the hubs (the SQLite hub after the latency run)');
 for (const [key, hub] of Object.entries(hubs)) if (key !== 'sqlite') await memoryAndStop(key, hub);
 
-say(`\n[6/8] end-to-end latency at ${plan.latency.rate} pushes/s for ${plan.latency.seconds} s (SQLite hub)`);
+say(`\n[6/9] end-to-end latency at ${plan.latency.rate} pushes/s for ${plan.latency.seconds} s (SQLite hub)`);
 if (hubs.sqlite) {
   try {
     const l = await endToEnd(hubs.sqlite, sink, plan.latency.rate, plan.latency.seconds, LOAD_CPU);
@@ -257,7 +258,7 @@ if (hubs.sqlite) {
 }
 if (database) await database.drop().catch((err) => fail('dropping the PostgreSQL database', err));
 
-say('\n[7/8] intake with 1 / 100 / 1,000 mappings (bench/routing.ts, in this process)');
+say('\n[7/9] intake with 1 / 100 / 1,000 mappings (bench/routing.ts, in this process)');
 try {
   results.routing = await benchRouting(plan.routing);
   indent(results.routing.map((f) => `${f.mappings}: ${f.messagesPerSecond}/s`).join(', '));
@@ -265,14 +266,24 @@ try {
   fail('routing', err);
 }
 
+say('\n[8/9] the storage layer alone, no HTTP (bench/storage-alone.ts, in this process)');
+try {
+  results.storageAlone = await benchStorageAlone(plan.storageAlone);
+  indent(
+    `${results.storageAlone.pushesPerSecond} pushes/s, ${results.storageAlone.deliveriesPerSecond} deliveries/s`,
+  );
+} catch (err) {
+  fail('storage alone', err);
+}
+
 if (plan.profile) {
-  say('\n[8/8] CPU profiles of the hub (node --cpu-prof) under ingest and drain load');
+  say('\n[9/9] CPU profiles of the hub (node --cpu-prof) under ingest and drain load');
   try {
     results.profiles = await runProfiles(plan, sink, stamp, tempDir, SERVER_CPU);
   } catch (err) {
     fail('profile', err);
   }
-} else say('\n[8/8] CPU profiles: skipped (--quick without --profile)');
+} else say('\n[9/9] CPU profiles: skipped (--quick without --profile)');
 
 await stopAll();
 const r = results;

@@ -1,6 +1,7 @@
 import type { IngestPlan } from './ingest.js';
 import type { DrainPlan } from './phases.js';
 import type { RoutingBenchOptions } from './routing.js';
+import type { StorageAloneOptions } from './storage-alone.js';
 
 export interface BenchPlan {
   ingest: IngestPlan;
@@ -12,6 +13,7 @@ export interface BenchPlan {
   listing: { seconds: number; connections: number };
   archiveRows: number;
   routing: RoutingBenchOptions;
+  storageAlone: StorageAloneOptions;
   profile: boolean;
   archive: boolean;
   postgres: boolean;
@@ -50,6 +52,9 @@ export function planFor(
     listing: { seconds: quick ? 2 : 5, connections: 1 },
     archiveRows: quick ? 100_000 : 1_000_000,
     routing: quick ? { messages: 5000, runs: 2 } : { messages: 20_000, runs: 2 },
+    storageAlone: quick
+      ? { pushes: 50_000, concurrency: 100, messages: 6000 }
+      : { pushes: 200_000, concurrency: 100, messages: 30_000 },
     ...switches,
     timeoutMs,
     budgetSeconds: quick ? 240 : 900,

@@ -7,7 +7,8 @@ import { runProfiles } from './profile-run.js';
 
 /**
  * The bench's CPU profiles alone (ingest and backlog drain, hub pinned to core 0, SQL probe on),
- * for a look at one change without the whole run: `node dist/bench/profile-main.js [--messages N]`.
+ * for a look at one change without the whole run: `node dist/bench/profile-main.js [--messages N] [--no-sql]` (--no-sql: without the probe, which
+ * slows every statement down).
  * Prints each profile's file, its top functions and the SQL statements by total time.
  */
 const argv = process.argv.slice(2);
@@ -28,6 +29,7 @@ const out = await runProfiles(
     return d;
   },
   0,
+  !argv.includes('--no-sql'),
 );
 for (const [what, p] of Object.entries(out)) {
   if (!p) continue;

@@ -29,6 +29,8 @@ export async function runProfiles(
   stamp: string,
   tempDir: (label: string) => string,
   cpu: number,
+  /** Time every SQL statement (sql-probe.ts); off, the profile shows the hub as it runs. */
+  probe = true,
 ): Promise<{ ingest?: ProfileResult; drain?: ProfileResult }> {
   const dir = join(ROOT, '.bench');
   const name = (what: string) =>
@@ -40,13 +42,13 @@ export async function runProfiles(
       cpu,
       nodeFlags: [
         ...['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name(what)],
-        ...['--import', `${DIST}bench/sql-probe.js`],
+        ...(probe ? ['--import', `${DIST}bench/sql-probe.js`] : []),
       ],
     });
   const out: { ingest?: ProfileResult; drain?: ProfileResult } = {};
 
   const hubForIngest = await start('ingest');
-  await hubForIngest.child.ask({ cmd: 'sql-reset' });
+  if (probe) await hubForIngest.child.ask({ cmd: 'sql-reset' });
   const started = Date.now();
   const fromUs = nowUs();
   await ingestHub(hubForIngest, {
@@ -54,7 +56,13 @@ export async function runProfiles(
     warmupSeconds: 1,
     seconds: plan.ingest.seconds * 2,
   });
-  out.ingest = await finish(hubForIngest, join(dir, name('ingest')), started, { fromUs, toUs: nowUs() });
+  out.ingest = await finish(
+    hubForIngest,
+    join(dir, name('ingest')),
+    started,
+    { fromUs, toUs: nowUs() },
+    probe,
+  );
 
   // the backlog drain restarts the hub twice (api role, then all): the profile and SQL timings
   // are those of the last process, which drains the backlog
@@ -70,7 +78,7 @@ export async function runProfiles(
   );
   // the window is first → last delivery: the new process's start-up (module loading, schema
   // compilation) is left out
-  out.drain = await finish(drainHub, join(dir, name('drain')), drainStarted, window);
+  out.drain = await finish(drainHub, join(dir, name('drain')), drainStarted, window, probe);
   return out;
 }
 
@@ -79,8 +87,9 @@ async function finish(
   file: string,
   since: number,
   window: { fromUs: number; toUs: number },
+  probe: boolean,
 ): Promise<ProfileResult> {
-  const sql = await hub.child.ask<SqlStat[]>({ cmd: 'sql-stats' }).catch(() => undefined);
+  const sql = probe ? await hub.child.ask<SqlStat[]>({ cmd: 'sql-stats' }).catch(() => undefined) : undefined;
   const seconds = (Date.now() - since) / 1000;
   const stoppedAt = Date.now() - 1000;
   await stop(hub.child);

@@ -93,6 +93,27 @@ export function detailRows(r: Results): string[][] {
       `${fmt(r.seed.rows)} rows + ${fmt(r.seed.attempts)} attempts, ${r.seed.fileMiB} MiB file`,
     ]);
   }
+  const a = r.storageAlone;
+  if (a) {
+    // the best ratio the hub could reach if its HTTP work cost what the baseline's does and its
+    // storage work what it costs alone (bench/storage-alone.ts): S / (B + S)
+    const ceiling = (alone: number, baseline: number | undefined) =>
+      baseline ? `ceiling ${(alone / (baseline + alone)).toFixed(2)}× of the baseline (S / (B + S))` : '';
+    rows.push([
+      'Storage alone (in-process, no HTTP)',
+      'push',
+      `${fmt(a.pushesPerSecond)} pushes/s`,
+      '',
+      ceiling(a.pushesPerSecond, f?.rps),
+    ]);
+    rows.push([
+      'Storage alone (in-process, no HTTP)',
+      'intake + lease + settle',
+      `${fmt(a.deliveriesPerSecond)} deliveries/s`,
+      '',
+      ceiling(a.deliveriesPerSecond, u?.rate),
+    ]);
+  }
   for (const g of r.routing ?? []) {
     rows.push([
       'Intake (in-process)',

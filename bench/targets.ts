@@ -8,6 +8,7 @@ import type { Summary } from './phases.js';
 import type { Memory } from './processes.js';
 import type { ProfileResult } from './profile-run.js';
 import type { RoutingFigure } from './routing.js';
+import type { StorageAloneFigures } from './storage-alone.js';
 
 /** What a run produced (written as JSON to .bench/) and the targets of issue 7 evaluated on it. */
 
@@ -56,6 +57,7 @@ export interface Results {
   postgresServer?: string;
   ratios: { ingest?: Ratio; ingestP99?: Ratio; drain?: Ratio; archiveIngest?: Ratio; archiveDrain?: Ratio };
   routing?: RoutingFigure[];
+  storageAlone?: StorageAloneFigures;
   profiles: { ingest?: ProfileResult; drain?: ProfileResult };
   errors: string[];
   targets?: Target[];

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,11 +9,13 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { newId } from '../ids.js';
 import type { MessageValidator } from '../pipeline/validation.js';
 import type { Storage } from '../storage/contract.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
 import { HubError } from './errors.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import type { Metrics } from './metrics.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
@@ -73,7 +74,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     bodyLimit: ctx.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // a UUIDv7 of our own: a tenth of the cost of randomUUID, and time-ordered like message ids
+    genReqId: () => newId(),
+    childLoggerFactory: lazyChildLogger,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
@@ -81,12 +84,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   if (metrics) {
     // hooks on every request are callback-style: an async hook costs a promise per request
     app.addHook('onResponse', (req, reply, done) => {
-      metrics.httpDuration.observe(
-        {
-          method: req.method,
-          route: req.routeOptions.url ?? 'unmatched',
-          status_code: String(reply.statusCode),
-        },
+      metrics.observeRequest(
+        req.method,
+        req.routeOptions.url ?? 'unmatched',
+        reply.statusCode,
         reply.elapsedTime / 1000,
       );
       done();
@@ -100,9 +101,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       },
     );
   }
-  app.addHook('onSend', (req, reply, payload, done) => {
+  // set when the request arrives, so every answer carries it, errors and 404s included (an
+  // onRequest hook is cheaper than an onSend one, which runs with the payload)
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    done(null, payload);
+    done();
   });
 
   // JSON bodies are parsed here (not by Fastify's default parser) to control the error wording.

@@ -26,6 +26,16 @@ export class StoreAuth {
     private readonly ttlMs = 5000,
   ) {}
 
+  /**
+   * The store, when a fresh cache entry already accepted this token: no promise, no hash (the
+   * push path's common case). Anything else — unknown, stale, refused — is for `authenticate`.
+   */
+  known(storeId: string, token: string | undefined, now = Date.now()): Store | undefined {
+    const entry = this.cache.get(storeId);
+    if (!entry || !token || now - entry.loadedAt > this.ttlMs || !entry.accepted.has(token)) return undefined;
+    return entry.store;
+  }
+
   async authenticate(storeId: string, token: string | undefined, now = Date.now()): Promise<Store> {
     let entry = this.cache.get(storeId);
     if (!entry || now - entry.loadedAt > this.ttlMs) {

@@ -8,13 +8,26 @@ const STORE = Symbol('store');
 
 type WithStore = FastifyRequest & { [STORE]?: Store };
 
-/** preHandler for store routes: 404 for an unknown store, 401 for a missing or wrong token. */
+/**
+ * preHandler for store routes: 404 for an unknown store, 401 for a missing or wrong token.
+ * Callback-style, answering at once when the token was accepted moments ago (StoreAuth.known):
+ * an async hook costs a promise and its turns on every push.
+ */
 export function requireStore(ctx: AppContext) {
-  return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
     const { store_id } = req.params as { store_id: string };
     const header = req.headers['x-augury-token'];
     const token = Array.isArray(header) ? header[0] : header;
-    (req as WithStore)[STORE] = await ctx.auth.authenticate(store_id, token);
+    const store = ctx.auth.known(store_id, token);
+    if (store) {
+      (req as WithStore)[STORE] = store;
+      done();
+      return;
+    }
+    ctx.auth.authenticate(store_id, token).then((s) => {
+      (req as WithStore)[STORE] = s;
+      done();
+    }, done);
   };
 }
 

@@ -39,7 +39,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * The request histogram's child per (method, route, status): prom-client hashes a label object
+   * on every observe, a noticeable share of a push's CPU; the set of children is small and bounded
+   * (route patterns, not URLs).
+   */
+  private readonly requestSeries = new Map<string, { observe(seconds: number): void }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+  }
+
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void {
+    const key = `${method} ${statusCode} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      series = this.httpDuration.labels({ method, route, status_code: String(statusCode) });
+      this.requestSeries.set(key, series);
+    }
+    series.observe(seconds);
   }
 }

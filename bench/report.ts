@@ -100,14 +100,14 @@ export function detailRows(r: Results): string[][] {
     const ceiling = (alone: number, baseline: number | undefined) =>
       baseline ? `ceiling ${(alone / (baseline + alone)).toFixed(2)}× of the baseline (S / (B + S))` : '';
     rows.push([
-      'Storage alone (in-process, no HTTP)',
+      'Storage alone (no HTTP, per CPU-second)',
       'push',
       `${fmt(a.pushesPerSecond)} pushes/s`,
       '',
       ceiling(a.pushesPerSecond, f?.rps),
     ]);
     rows.push([
-      'Storage alone (in-process, no HTTP)',
+      'Storage alone (no HTTP, per CPU-second)',
       'intake + lease + settle',
       `${fmt(a.deliveriesPerSecond)} deliveries/s`,
       '',

@@ -6,7 +6,9 @@ import type { Settlement } from './delivery-contract.js';
  * SQL text written once per shape instead of a query built, walked and compiled by Kysely for each
  * message (that builder was about a tenth of the hub's CPU in a drain profile). The text is fixed
  * per (dialect, outcome kind, whether a result is kept, whether the attempt counts), so SQLite's
- * statement cache and PostgreSQL's driver see a handful of distinct statements all day.
+ * statement cache sees a handful of distinct statements all day. PostgreSQL writes a group commit's
+ * settlements a few statements at a time instead (settleBatchQueries), as every statement there is
+ * a round trip.
  */
 type Dialect = 'sqlite' | 'postgres';
 
@@ -39,49 +41,118 @@ function cached(key: string, build: () => string): string {
   return text;
 }
 
-/** UPDATE of a leased message to its outcome, guarded by the lease (0 rows: the lease was lost). */
-export function settleQuery(dialect: Dialect, s: Settlement): CompiledQuery {
+/**
+ * What a settlement sets, as SQL with `?` marks, their values and (for a PostgreSQL VALUES list,
+ * which infers no column types) their types; `key` names the shape, which the values do not change.
+ */
+interface SettleShape {
+  key: string;
+  sets: string[];
+  params: unknown[];
+  types: string[];
+}
+
+function shapeOf(s: Settlement): SettleShape {
   const o = s.outcome;
   const counted = o.kind !== 'released';
   const keepResult = s.result !== undefined;
   const sets: string[] = ['lease_owner = NULL', 'lease_expires_at = NULL', 'locked_at = NULL'];
   const params: unknown[] = [];
-  if (keepResult) {
-    sets.push('result = ?');
-    params.push(s.result);
-  }
+  const types: string[] = [];
+  const set = (column: string, value: unknown, type: 'text' | 'bigint') => {
+    sets.push(`${column} = ?`);
+    params.push(value);
+    types.push(type);
+  };
+  if (keepResult) set('result', s.result, 'text');
   if (counted) sets.push('attempts = attempts + 1');
   switch (o.kind) {
     case 'completed':
-      sets.push("queue_name = 'archived'", "source = 'accepted'", "state = 'completed'", 'completed_at = ?');
-      sets.push('update_url = NULL');
-      params.push(s.now);
+      sets.push("queue_name = 'archived'", "source = 'accepted'", "state = 'completed'", 'update_url = NULL');
+      set('completed_at', s.now, 'bigint');
       break;
     case 'scheduled':
-      sets.push("state = 'scheduled'", 'attempt_at = ?', 'update_url = ?');
-      params.push(o.attempt_at, o.update_url);
+      sets.push("state = 'scheduled'");
+      set('attempt_at', o.attempt_at, 'bigint');
+      set('update_url', o.update_url, 'text');
       break;
     case 'failing':
-      sets.push("state = 'failing'", 'attempt_at = ?', 'last_error = ?');
-      params.push(o.attempt_at, o.last_error);
+      sets.push("state = 'failing'");
+      set('attempt_at', o.attempt_at, 'bigint');
+      set('last_error', o.last_error, 'text');
       break;
     case 'parked':
-      sets.push("state = 'parked'", 'attempt_at = NULL', 'last_error = ?', 'reason = ?');
-      params.push(o.last_error, o.reason);
+      sets.push("state = 'parked'", 'attempt_at = NULL');
+      set('last_error', o.last_error, 'text');
+      set('reason', o.reason, 'text');
       break;
     case 'released':
-      sets.push("state = 'pending'", 'attempt_at = ?');
-      params.push(s.now);
+      sets.push("state = 'pending'");
+      set('attempt_at', s.now, 'bigint');
       break;
   }
-  params.push(s.id, s.lease);
-  const text = cached(`${dialect}:settle:${o.kind}:${keepResult}:${counted}`, () =>
+  return { key: `${o.kind}:${keepResult}:${counted}`, sets, params, types };
+}
+
+/** UPDATE of a leased message to its outcome, guarded by the lease (0 rows: the lease was lost). */
+export function settleQuery(dialect: Dialect, s: Settlement): CompiledQuery {
+  const shape = shapeOf(s);
+  const text = cached(`${dialect}:settle:${shape.key}`, () =>
     placeholders(
       dialect,
-      `UPDATE messages SET ${sets.join(', ')} WHERE id = ? AND lease_owner = ? AND state = 'running'`,
+      `UPDATE messages SET ${shape.sets.join(', ')} WHERE id = ? AND lease_owner = ? AND state = 'running'`,
     ),
   );
-  return CompiledQuery.raw(text, params);
+  return CompiledQuery.raw(text, [...shape.params, s.id, s.lease]);
+}
+
+/**
+ * PostgreSQL: the settlements of one group commit in as few statements as they have shapes, not
+ * one each. Each statement is an UPDATE … FROM (VALUES …) guarded by every row's lease, RETURNING
+ * the ids it settled (a lease lost in the meantime settles nothing). Over a network connection
+ * every statement is a round trip, and settlements come in hundreds. Ids must be distinct within
+ * a call (a row updated twice by one UPDATE … FROM takes one of the values, undefined which).
+ */
+export function settleBatchQueries(group: readonly Settlement[]): CompiledQuery<{ id: string }>[] {
+  const byShape = new Map<string, { shape: SettleShape; rows: { s: Settlement; shape: SettleShape }[] }>();
+  for (const s of group) {
+    const shape = shapeOf(s);
+    const entry = byShape.get(shape.key) ?? { shape, rows: [] };
+    entry.rows.push({ s, shape });
+    byShape.set(shape.key, entry);
+  }
+  const queries: CompiledQuery<{ id: string }>[] = [];
+  for (const { shape, rows } of byShape.values()) {
+    let n = 0;
+    let mark = 0;
+    const sets = shape.sets.map((assignment) => assignment.replace('?', () => `v.p${mark++}`)).join(', ');
+    const columns = ['id', 'lease', ...shape.types.map((_, i) => `p${i}`)].join(', ');
+    const tuples: string[] = [];
+    const params: unknown[] = [];
+    for (const { s, shape: own } of rows) {
+      const cells = [`$${++n}::text`, `$${++n}::text`, ...own.types.map((t) => `$${++n}::${t}`)];
+      tuples.push(`(${cells.join(', ')})`);
+      params.push(s.id, s.lease, ...own.params);
+    }
+    queries.push(
+      CompiledQuery.raw(
+        `UPDATE messages AS m SET ${sets} FROM (VALUES ${tuples.join(', ')}) AS v(${columns})
+         WHERE m.id = v.id AND m.lease_owner = v.lease AND m.state = 'running' RETURNING m.id`,
+        params,
+      ) as CompiledQuery<{ id: string }>,
+    );
+  }
+  return queries;
+}
+
+/** PostgreSQL: one multi-row INSERT of attempt rows (the target columns give the VALUES their types). */
+export function attemptsBatchQuery(attempts: readonly NonNullable<Settlement['attempt']>[]): CompiledQuery {
+  let n = 0;
+  const tuples = attempts.map(() => `(${ATTEMPT_COLUMNS.map(() => `$${++n}`).join(', ')})`);
+  return CompiledQuery.raw(
+    `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`,
+    attempts.flatMap((a) => ATTEMPT_COLUMNS.map((c) => a[c] ?? null)),
+  );
 }
 
 /** INSERT of one attempt row. */

@@ -11,7 +11,7 @@ import type {
 import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
-import { attemptQuery, settleQuery } from './settle-statements.js';
+import { attemptQuery, attemptsBatchQuery, settleBatchQueries, settleQuery } from './settle-statements.js';
 import { incomingRow, MESSAGE_COLUMNS } from './sql-messages.js';
 
 type Tx = Transaction<DB>;
@@ -162,10 +162,45 @@ export class SqlDelivery {
 
   private async commitSettlements(batch: Settlement[]): Promise<boolean[]> {
     return this.db.transaction().execute(async (trx) => {
+      if (this.dialect === 'postgres') return this.applySettlementsBatched(trx, batch);
       const results: boolean[] = [];
       for (const s of batch) results.push(await this.applySettlement(trx, s));
       return results;
     });
+  }
+
+  /**
+   * PostgreSQL: the plain settlements of a group (no reply messages, notifications or parameters,
+   * which is nearly all of them) in one UPDATE per outcome shape and one INSERT of their attempt
+   * rows — a few round trips for the group instead of two per delivery; the rest one by one, after.
+   * A message settled twice in one group (never by the engine, which settles each lease once) takes
+   * the one-by-one path for its later settlements, in order.
+   */
+  private async applySettlementsBatched(trx: Tx, batch: Settlement[]): Promise<boolean[]> {
+    const results = new Array<boolean>(batch.length).fill(false);
+    const plain: number[] = [];
+    const seen = new Set<string>();
+    for (const [i, s] of batch.entries()) {
+      const simple = s.children.length === 0 && s.notifications.length === 0 && s.parameters.length === 0;
+      if (simple && !seen.has(s.id)) plain.push(i);
+      seen.add(s.id);
+    }
+    const settled = new Set<string>();
+    for (const query of settleBatchQueries(plain.map((i) => batch[i]!))) {
+      for (const row of (await trx.executeQuery(query)).rows) settled.add(row.id);
+    }
+    const attempts: NonNullable<Settlement['attempt']>[] = [];
+    for (const i of plain) {
+      const s = batch[i]!;
+      results[i] = settled.has(s.id);
+      if (results[i] && s.attempt) attempts.push(s.attempt);
+    }
+    if (attempts.length > 0) await trx.executeQuery(attemptsBatchQuery(attempts));
+    const batchedAt = new Set(plain);
+    for (const [i, s] of batch.entries()) {
+      if (!batchedAt.has(i)) results[i] = await this.applySettlement(trx, s);
+    }
+    return results;
   }
 
   /** Runs a write in the open transaction: at once where the dialect can (runWrite), else through Kysely. */

@@ -32,7 +32,7 @@ test('a request logger writes only what its level lets through, every line with 
       ['r-1', 'careful'],
     ],
   );
-  assert.equal((lines[0]?.err as { message: string }).message, 'boom');
+  assert.equal((lines[0]?.err as { message: string } | undefined)?.message, 'boom');
   // a grandchild keeps both bindings; secrets are still redacted (the parent's settings)
   log.child({ component: 'x' }).warn({ token: 'secret' }, 'nested');
   assert.equal(lines[2]?.reqId, 'r-1');

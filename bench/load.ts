@@ -2,8 +2,14 @@ import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { ROOT } from './processes.js';
 
-/** The seed page's push, byte for byte (test/fixtures/new_product.json). */
-export const PUSH_BODY = readFileSync(`${ROOT}test/fixtures/new_product.json`, 'utf8');
+/**
+ * The seed page's push, byte for byte (test/fixtures/new_product.json), unless
+ * SWITCHYARD_BENCH_BODY names another push body's file (a larger, more realistic payload, say).
+ */
+export const PUSH_BODY = readFileSync(
+  process.env.SWITCHYARD_BENCH_BODY ?? `${ROOT}test/fixtures/new_product.json`,
+  'utf8',
+);
 
 export interface LoadResult {
   /** Answered 2xx per second of the run. */

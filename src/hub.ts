@@ -53,6 +53,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   storage.observeSyncs((seconds) => metrics.walSync.observe(seconds));
   const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, {
     metrics,
+    retentionMs: config.retentionDays * 24 * 60 * 60 * 1000,
     ...options.workers,
     engine: { leaseMs: config.leaseSeconds * 1000, ...options.workers?.engine },
   });

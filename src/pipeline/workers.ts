@@ -8,6 +8,11 @@ import { SchedulerRunner } from './scheduler.js';
 import type { MessageValidator } from './validation.js';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Retention deletes this many archived messages a transaction, … */
+const PURGE_BATCH = 500;
+/** … with this pause between batches, for at most this long a housekeeping round (then a poll). */
+const PURGE_PAUSE_MS = 100;
+const PURGE_ROUND_MS = 5_000;
 const SWEEP_EVERY_MS = 15_000;
 
 export interface WorkerOptions {
@@ -19,6 +24,10 @@ export interface WorkerOptions {
   sweepEveryMs?: number;
   engine?: EngineOptions;
   metrics?: Metrics;
+  /** Archived messages are purged once archived this long (retention; default: never). */
+  retentionMs?: number;
+  /** How often housekeeping (retention, idempotency keys) runs. */
+  housekeepingEveryMs?: number;
 }
 
 /**
@@ -66,14 +75,16 @@ export class Workers {
       log,
       { pollMs: options.sweepEveryMs ?? SWEEP_EVERY_MS },
     );
+    const retentionMs = options.retentionMs;
     this.housekeeping = new WorkerLoop(
       'housekeeping',
       async () => {
         await storage.purgeIdempotencyKeys(Date.now() - IDEMPOTENCY_WINDOW_MS);
+        if (retentionMs !== undefined) await purgeArchive(storage, Date.now() - retentionMs, log);
         return 0;
       },
       log,
-      { pollMs: 60_000 },
+      { pollMs: options.housekeepingEveryMs ?? 60_000 },
     );
     const scheduler = new SchedulerRunner(storage, () => this.intake.wake(), log);
     this.scheduler = new WorkerLoop('scheduler', () => scheduler.step(), log, { pollMs: 250 });
@@ -109,4 +120,22 @@ export class Workers {
     ]);
     await this.engine.stop(this.options.shutdownGraceMs ?? 10_000);
   }
+}
+
+/**
+ * One housekeeping round of retention: batches of PURGE_BATCH with a pause between, so a large
+ * archive that just fell out of retention (or a lowered setting) goes over minutes in the
+ * background — at most ~5,000 rows a second, ~5 s a minute — instead of one long transaction.
+ */
+async function purgeArchive(storage: Storage, before: number, log: Logger): Promise<void> {
+  const started = Date.now();
+  let total = 0;
+  for (;;) {
+    const n = await storage.purgeArchived(before, PURGE_BATCH);
+    total += n;
+    if (n < PURGE_BATCH || Date.now() - started > PURGE_ROUND_MS) break;
+    await new Promise((r) => setTimeout(r, PURGE_PAUSE_MS));
+  }
+  if (total > 0)
+    log.info({ purged: total, before: new Date(before).toISOString() }, 'archived messages purged');
 }

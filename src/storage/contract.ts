@@ -239,4 +239,9 @@ export interface Storage extends MappingStorage, DeliveryStorage, IntegrationSto
 
   /** Housekeeping: drop idempotency keys older than `before`; returns how many. */
   purgeIdempotencyKeys(before: number): Promise<number>;
+  /**
+   * Retention: deletes up to `limit` archived messages archived before `before` (epoch ms), with
+   * their attempts and notifications; answers how many went. Other queues are never touched.
+   */
+  purgeArchived(before: number, limit: number): Promise<number>;
 }

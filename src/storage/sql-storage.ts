@@ -14,6 +14,7 @@ import * as integrations from './sql-integrations.js';
 import * as mappings from './sql-mappings.js';
 import { SqlParameters } from './sql-parameters.js';
 import { SqlReads } from './sql-reads.js';
+import { SqlRetention } from './sql-retention.js';
 import * as schedulers from './sql-schedulers.js';
 import { SqlStores } from './sql-stores.js';
 
@@ -69,6 +70,7 @@ export class SqlStorage implements Storage {
   private readonly delivery: SqlDelivery;
   private readonly actions: SqlActions;
   private readonly parameters: SqlParameters;
+  private readonly retention: SqlRetention;
 
   constructor(
     readonly db: Kysely<DB>,
@@ -82,6 +84,7 @@ export class SqlStorage implements Storage {
     this.delivery = new SqlDelivery(db, hooks.dialect, notify, hooks.runWrite);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);
+    this.retention = new SqlRetention(db);
   }
 
   async migrate(): Promise<void> {
@@ -129,6 +132,7 @@ export class SqlStorage implements Storage {
   listStoreSchemas: Storage['listStoreSchemas'] = (...a) => this.stores.listStoreSchemas(...a);
   deleteStoreSchema: Storage['deleteStoreSchema'] = (...a) => this.stores.deleteStoreSchema(...a);
   purgeIdempotencyKeys: Storage['purgeIdempotencyKeys'] = (...a) => this.stores.purgeIdempotencyKeys(...a);
+  purgeArchived: Storage['purgeArchived'] = (...a) => this.retention.purgeArchived(...a);
 
   // ---- push and intake (sql-ingest.ts) -------------------------------------------------------
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { looksLikeId, newId } from '../../src/ids.js';
+import { idFloor, looksLikeId, newId } from '../../src/ids.js';
 
 test('ids are UUIDv7: version 7, RFC variant, the current time in the first 48 bits', () => {
   const before = Date.now();
@@ -26,4 +26,18 @@ test('ids of one process are unique and strictly increasing, also within one mil
 test('the random tail differs between ids', () => {
   const tails = new Set(Array.from({ length: 1000 }, () => newId().slice(-8)));
   assert.ok(tails.size > 990);
+});
+
+test('idFloor(ms) sorts above every id made before ms and at or below every id made from ms on', () => {
+  const at = Date.now();
+  const floor = idFloor(at);
+  assert.ok(looksLikeId(floor), floor);
+  const ms = (id: string) => Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  assert.equal(ms(floor), at);
+  const later = newId();
+  assert.ok(floor <= later, `${floor} > ${later}`);
+  // an id of the millisecond before, with the largest counter and tail, still sorts below
+  const before = `${idFloor(at - 1).slice(0, 14)}7fff-bfff-ffffffffffff`;
+  assert.ok(before < floor);
+  assert.equal(idFloor(0), '00000000-0000-7000-8000-000000000000');
 });

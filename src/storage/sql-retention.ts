@@ -1,0 +1,49 @@
+import type { Kysely } from 'kysely';
+import { idFloor } from '../ids.js';
+import type { DB } from './schema.js';
+
+/**
+ * Retention (SPEC §6): archived messages whose archiving is older than the cut-off go, with their
+ * attempt rows and notifications, a bounded batch per call. Nothing in the incoming or accepted
+ * queue is touched, however old — a parked copy waits for a person — and a message counts from
+ * when it was archived (`completed_at`), not from when it arrived.
+ *
+ * Candidates are found per store on the (store_id, queue_name, id) index: ids are UUIDv7, so a
+ * message archived before the cut-off was also created before it and its id sorts below the cut-off
+ * millisecond's smallest id. No index on the archive time is needed, and so none is paid for on
+ * every message archived. Rows created long ago but archived recently are passed over, each call.
+ */
+export class SqlRetention {
+  constructor(private readonly db: Kysely<DB>) {}
+
+  async purgeArchived(before: number, limit: number): Promise<number> {
+    const stores = await this.db.selectFrom('stores').select('id').orderBy('id').execute();
+    let purged = 0;
+    for (const { id: storeId } of stores) {
+      if (purged >= limit) break;
+      purged += await this.db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .selectFrom('messages')
+          .select('id')
+          .where('store_id', '=', storeId)
+          .where('queue_name', '=', 'archived')
+          .where('id', '<', idFloor(before))
+          .where('completed_at', '<', before)
+          .orderBy('id')
+          .limit(limit - purged)
+          .execute();
+        const ids = rows.map((r) => r.id);
+        if (ids.length === 0) return 0;
+        await trx.deleteFrom('attempts').where('message_id', 'in', ids).execute();
+        await trx.deleteFrom('notifications').where('message_id', 'in', ids).execute();
+        const res = await trx
+          .deleteFrom('messages')
+          .where('id', 'in', ids)
+          .where('queue_name', '=', 'archived')
+          .executeTakeFirst();
+        return Number(res.numDeletedRows);
+      });
+    }
+    return purged;
+  }
+}

@@ -11,7 +11,7 @@ import type { CopyHandover, LeasedMessage } from './delivery-contract.js';
 import { type Committed, GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
-import { claimQuery, copyRow, incomingRow } from './sql-messages.js';
+import { claimQuery, copyRow, incomingRow, storedRow } from './sql-messages.js';
 import type { DialectHooks } from './sql-storage.js';
 
 type Tx = Transaction<DB>;
@@ -280,7 +280,7 @@ export class SqlIngest {
     for (let i = 0; i < rows.length; i += this.hooks.insertChunk) {
       await trx
         .insertInto('messages')
-        .values(rows.slice(i, i + this.hooks.insertChunk))
+        .values(rows.slice(i, i + this.hooks.insertChunk).map(storedRow))
         .execute();
     }
   }

@@ -1,12 +1,14 @@
 import type { Kysely } from 'kysely';
 import { idFloor } from '../ids.js';
 import type { DB } from './schema.js';
+import { SHARED_PAYLOAD } from './sql-messages.js';
 
 /**
  * Retention (SPEC §6): archived messages whose archiving is older than the cut-off go, with their
  * attempt rows and notifications, a bounded batch per call. Nothing in the incoming or accepted
  * queue is touched, however old — a parked copy waits for a person — and a message counts from
- * when it was archived (`completed_at`), not from when it arrived.
+ * when it was archived (`completed_at`), not from when it arrived. A message whose copies share
+ * its payload stays until they have gone.
  *
  * Candidates are found per store on the (store_id, queue_name, id) index: ids are UUIDv7, so a
  * message archived before the cut-off was also created before it and its id sorts below the cut-off
@@ -29,6 +31,18 @@ export class SqlRetention {
           .where('queue_name', '=', 'archived')
           .where('id', '<', idFloor(before))
           .where('completed_at', '<', before)
+          // a parent stays while a copy shares its payload (sql-messages.ts); it goes in a later
+          // round, after the copy, archived later than the parent, has gone itself
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('messages as c')
+                  .select('c.id')
+                  .whereRef('c.parent_id', '=', 'messages.id')
+                  .where('c.payload', '=', SHARED_PAYLOAD),
+              ),
+            ),
+          )
           .orderBy('id')
           .limit(limit - purged)
           .execute();

@@ -1,15 +1,16 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery } from 'kysely';
 import type { DB } from '../schema.js';
-import { MESSAGE_ROW_COLUMNS } from '../sql-messages.js';
+import { MESSAGE_ROW_COLUMNS, storedPayload } from '../sql-messages.js';
 
 type MessageRow = DB['messages'];
 
 const COLUMNS = MESSAGE_ROW_COLUMNS;
+const PAYLOAD = COLUMNS.indexOf('payload');
 
 /**
  * The hottest write of the hub (every push, every accepted copy) as one prepared statement run once
- * per row. Building and compiling a multi-row INSERT through the query builder cost more than
+ * per row; a copy is written without its payload (sql-messages.ts, SHARED_PAYLOAD). Building and compiling a multi-row INSERT through the query builder cost more than
  * SQLite's own work on the rows. It must run inside a transaction already open on this connection
  * (the callers are group commits), where SQLite executes it synchronously.
  */
@@ -22,6 +23,7 @@ export function messageInserter(db: BetterSqlite3.Database): (rows: readonly Mes
     );
     for (const row of rows) {
       for (let i = 0; i < COLUMNS.length; i++) values[i] = row[COLUMNS[i]!];
+      values[PAYLOAD] = storedPayload(row);
       stmt.run(values);
     }
   };

@@ -24,10 +24,17 @@ export function requireStore(ctx: AppContext) {
       done();
       return;
     }
-    ctx.auth.authenticate(store_id, token).then((s) => {
-      (req as WithStore)[STORE] = s;
-      done();
-    }, done);
+    ctx.auth
+      .authenticate(store_id, token)
+      .then(
+        (s) => {
+          (req as WithStore)[STORE] = s;
+          done();
+        },
+        (err: Error) => done(err),
+      )
+      // only if Fastify's own callback threw: never leave that rejection unhandled
+      .catch((err: unknown) => req.log.error({ err }, 'store guard callback failed'));
   };
 }
 

@@ -6,9 +6,10 @@ import type { Bindings, ChildLoggerOptions, Level } from 'pino';
  * prototype, a serialised copy of the bindings and, with redaction configured, a redaction
  * function: about a twentieth of a push's CPU beyond bare Fastify (profile of the push API with
  * its storage call taken out), spent on every request although at the default levels a request
- * that goes well logs nothing. This child is made for nothing: it forwards a call to a real
- * child, made on first use, only when the parent's level lets the call through, so every line
- * that is written still carries the request id.
+ * that goes well logs nothing at `warn` (at `info` Fastify logs two lines per request, so the real
+ * child is made every time and this saves nothing). This child is made for nothing: it forwards a
+ * call to a real child, made on first use, only when the parent's level lets the call through, so
+ * every line that is written still carries the request id.
  */
 class LazyChildLogger {
   private real: FastifyBaseLogger | undefined;

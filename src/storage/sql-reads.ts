@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ChildSummary, MessageRecord, Page, QueueCounts, QueueFilter, QueueName } from './contract.js';
 import type { DB } from './schema.js';
-import { filterMessages, MESSAGE_COLUMNS, messageById } from './sql-messages.js';
+import { filterMessages, MESSAGE_COLUMNS, messageById, withPayloads } from './sql-messages.js';
 
 /** Listings count matching rows exactly up to this many. */
 export const COUNT_CAP = 10_000;
@@ -50,6 +50,7 @@ export class SqlReads {
         .executeTakeFirstOrThrow(),
     ]);
     const n = Number(count.n);
+    await withPayloads(this.db, items);
     return { items, total: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP };
   }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { idFloor } from '../ids.js';
 import type { DB } from './schema.js';
 import { SHARED_PAYLOAD } from './sql-messages.js';
@@ -23,41 +23,48 @@ export class SqlRetention {
     let purged = 0;
     for (const { id: storeId } of stores) {
       if (purged >= limit) break;
+      // found outside any transaction (on SQLite the one connection's write lock is not held
+      // while it scans); the DELETE repeats the conditions, so a row that changed meanwhile stays
+      const rows = await this.purgeable(this.db, before)
+        .where('messages.store_id', '=', storeId)
+        .where('messages.id', '<', idFloor(before))
+        .orderBy('messages.id')
+        .limit(limit - purged)
+        .execute();
+      const ids = rows.map((r) => r.id);
+      if (ids.length === 0) continue;
       purged += await this.db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .selectFrom('messages')
-          .select('id')
-          .where('store_id', '=', storeId)
-          .where('queue_name', '=', 'archived')
-          .where('id', '<', idFloor(before))
-          .where('completed_at', '<', before)
-          // a parent stays while a copy shares its payload (sql-messages.ts); it goes in a later
-          // round, after the copy, archived later than the parent, has gone itself
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('messages as c')
-                  .select('c.id')
-                  .whereRef('c.parent_id', '=', 'messages.id')
-                  .where('c.payload', '=', SHARED_PAYLOAD),
-              ),
-            ),
-          )
-          .orderBy('id')
-          .limit(limit - purged)
-          .execute();
-        const ids = rows.map((r) => r.id);
-        if (ids.length === 0) return 0;
-        await trx.deleteFrom('attempts').where('message_id', 'in', ids).execute();
-        await trx.deleteFrom('notifications').where('message_id', 'in', ids).execute();
-        const res = await trx
-          .deleteFrom('messages')
-          .where('id', 'in', ids)
-          .where('queue_name', '=', 'archived')
-          .executeTakeFirst();
+        const gone = await this.purgeable(trx, before).where('messages.id', 'in', ids).execute();
+        const doomed = gone.map((r) => r.id);
+        if (doomed.length === 0) return 0;
+        await trx.deleteFrom('attempts').where('message_id', 'in', doomed).execute();
+        await trx.deleteFrom('notifications').where('message_id', 'in', doomed).execute();
+        const res = await trx.deleteFrom('messages').where('id', 'in', doomed).executeTakeFirst();
         return Number(res.numDeletedRows);
       });
     }
     return purged;
+  }
+
+  /**
+   * Archived before the cut-off, and no copy shares its payload (sql-messages.ts): such a parent
+   * goes in a later round, after the copy — archived later than the parent — has gone itself.
+   */
+  private purgeable(db: Kysely<DB> | Transaction<DB>, before: number) {
+    return db
+      .selectFrom('messages')
+      .select('messages.id')
+      .where('messages.queue_name', '=', 'archived')
+      .where('messages.completed_at', '<', before)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('messages as c')
+              .select('c.id')
+              .whereRef('c.parent_id', '=', 'messages.id')
+              .where('c.payload', '=', SHARED_PAYLOAD),
+          ),
+        ),
+      );
   }
 }

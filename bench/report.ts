@@ -97,22 +97,16 @@ export function detailRows(r: Results): string[][] {
   if (a) {
     // the best ratio the hub could reach if its HTTP work cost what the baseline's does and its
     // storage work what it costs alone (bench/storage-alone.ts): S / (B + S)
-    const ceiling = (alone: number, baseline: number | undefined) =>
-      baseline ? `ceiling ${(alone / (baseline + alone)).toFixed(2)}× of the baseline (S / (B + S))` : '';
-    rows.push([
-      'Storage alone (no HTTP, per CPU-second)',
-      'push',
-      `${fmt(a.pushesPerSecond)} pushes/s`,
-      '',
-      ceiling(a.pushesPerSecond, f?.rps),
-    ]);
-    rows.push([
-      'Storage alone (no HTTP, per CPU-second)',
-      'intake + lease + settle',
-      `${fmt(a.deliveriesPerSecond)} deliveries/s`,
-      '',
-      ceiling(a.deliveriesPerSecond, u?.rate),
-    ]);
+    const figures = [
+      ['push', a.pushesPerSecond, 'pushes/s', f?.rps],
+      ['intake + lease + settle', a.deliveriesPerSecond, 'deliveries/s', u?.rate],
+    ] as const;
+    for (const [what, alone, unit, baseline] of figures) {
+      const ceiling = baseline
+        ? `ceiling ${(alone / (baseline + alone)).toFixed(2)}× of the baseline (S / (B + S))`
+        : '';
+      rows.push(['Storage alone (no HTTP, per CPU-second)', what, `${fmt(alone)} ${unit}`, '', ceiling]);
+    }
   }
   for (const g of r.routing ?? []) {
     rows.push([

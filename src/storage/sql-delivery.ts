@@ -12,7 +12,7 @@ import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
 import { attemptQuery, attemptsBatchQuery, settleBatchQueries, settleQuery } from './settle-statements.js';
-import { incomingRow, MESSAGE_COLUMNS, SHARED_PAYLOAD } from './sql-messages.js';
+import { incomingRow, MESSAGE_COLUMNS, payloadOf } from './sql-messages.js';
 
 type Tx = Transaction<DB>;
 const _RETRYABLE = ['pending', 'failing', 'parked', 'scheduled'] as const;
@@ -79,15 +79,11 @@ export class SqlDelivery {
       if (any.rows.length === 0) return [];
     }
     const set = sql`state = 'running', lease_owner = ${lease}, lease_expires_at = ${now + leaseMs}, locked_at = ${now}`;
-    // a copy's payload is its parent's (sql-messages.ts, SHARED_PAYLOAD): fetched in the statement,
-    // one primary-key lookup a row, rather than by a second statement
+    // a copy's payload is its parent's (sql-messages.ts): looked up in the statement, one
+    // primary-key lookup a row, rather than by a second statement
     const returning = sql.join(
       [...MESSAGE_COLUMNS, 'lease_owner', 'lease_expires_at', 'ordering_key', 'update_url'].map((c) =>
-        c === 'payload'
-          ? sql`CASE WHEN messages.payload = ${sql.lit(SHARED_PAYLOAD)} AND messages.parent_id IS NOT NULL
-              THEN (SELECT p.payload FROM messages p WHERE p.id = messages.parent_id)
-              ELSE messages.payload END AS payload`
-          : sql.ref(`messages.${c}`),
+        c === 'payload' ? sql`${payloadOf('messages')} AS payload` : sql.ref(`messages.${c}`),
       ),
     );
     // PostgreSQL: the plain lease locks as it scans, so a locked row is skipped and the limit

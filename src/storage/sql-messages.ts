@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { AcceptedCopy, MessageRecord, NewIncoming, QueueFilter, QueueName } from './contract.js';
 import type { DB } from './schema.js';
 
@@ -66,12 +66,12 @@ export function filterMessages(db: Db, storeId: string, queue: QueueName, filter
 
 /**
  * Copies share their parent's payload instead of storing it again. A copy's row holds an empty
- * payload (never a valid one: a payload is a JSON object) and reads fill it in from the parent,
- * which retention keeps while such a copy exists (sql-retention.ts). Every copy of a push is
- * then written without the payload, and the lease and the settlement, which rewrite the copy's
- * row, rewrite no payload: with a 4.3 KB payload that row is ~5 KB and spills onto an overflow
- * page. A copy whose payload is edited (a parked copy, PUT …/messages/{id}) holds its own.
- * Only copies have a mapping_id.
+ * payload (never a valid one: a payload is a JSON object) and reads fill it in from the parent
+ * (payloadOf), which retention keeps while such a copy exists (sql-retention.ts). Every copy of a
+ * push is then written without the payload, and the lease and the settlement, which rewrite the
+ * copy's row, rewrite no payload: with a 4.3 KB payload that row is ~5 KB and spills onto an
+ * overflow page. A copy whose payload is edited (a parked copy, PUT …/messages/{id}) holds its
+ * own. Only copies have a mapping_id.
  */
 export const SHARED_PAYLOAD = '';
 
@@ -82,45 +82,34 @@ export function storedPayload(row: Pick<MessageRow, 'mapping_id' | 'payload'>): 
 
 /** The row as written (a copy without its payload). */
 export function storedRow(row: MessageRow): MessageRow {
-  return row.mapping_id === null ? row : { ...row, payload: SHARED_PAYLOAD };
+  return row.mapping_id === null ? row : { ...row, payload: storedPayload(row) };
 }
 
-/** Fills in the payloads that copies share with their parents (one read for all of them). */
-export async function withPayloads<R extends { payload: string; parent_id: string | null }>(
-  db: Db,
-  rows: R[],
-): Promise<R[]> {
-  const parents = [...new Set(rows.filter(sharesPayload).map((r) => r.parent_id!))];
-  if (parents.length === 0) return rows;
-  const found = new Map<string, string>();
-  for (let i = 0; i < parents.length; i += 500) {
-    const chunk = parents.slice(i, i + 500);
-    const got = await db.selectFrom('messages').select(['id', 'payload']).where('id', 'in', chunk).execute();
-    for (const p of got) found.set(p.id, p.payload);
-  }
-  for (const r of rows) {
-    if (!sharesPayload(r)) continue;
-    const payload = found.get(r.parent_id!);
-    // retention keeps a parent while a copy shares its payload; a missing one is a damaged database
-    if (payload === undefined) throw new Error(`the parent ${r.parent_id} of a copy is missing its payload`);
-    r.payload = payload;
-  }
-  return rows;
+/**
+ * A row's payload as reads show it: a copy's is its parent's, looked up by primary key within
+ * the statement (the lease's RETURNING, a message, a listing's page). Null only if the parent
+ * row is gone, which retention never lets happen (a damaged database).
+ */
+export function payloadOf(table: string) {
+  const col = (c: string) => sql.ref(`${table}.${c}`);
+  return sql<string>`CASE WHEN ${col('payload')} = ${sql.lit(SHARED_PAYLOAD)} AND ${col('parent_id')} IS NOT NULL
+    THEN (SELECT p.payload FROM messages p WHERE p.id = ${col('parent_id')})
+    ELSE ${col('payload')} END`;
 }
 
-function sharesPayload(r: { payload: string; parent_id: string | null }): boolean {
-  return r.payload === SHARED_PAYLOAD && r.parent_id !== null;
-}
+/** The columns of a MessageRecord for a select from `messages`, the payload filled in (payloadOf). */
+export const MESSAGE_SELECTION = MESSAGE_COLUMNS.map((c) =>
+  c === 'payload' ? payloadOf('messages').as('payload') : c,
+);
 
 /** One message of a store, as the API shows it. */
-export async function messageById(db: Db, storeId: string, id: string): Promise<MessageRecord | undefined> {
-  const m = await db
+export function messageById(db: Db, storeId: string, id: string): Promise<MessageRecord | undefined> {
+  return db
     .selectFrom('messages')
-    .select(MESSAGE_COLUMNS)
+    .select(MESSAGE_SELECTION)
     .where('store_id', '=', storeId)
     .where('id', '=', id)
     .executeTakeFirst();
-  return m && (await withPayloads(db, [m]))[0];
 }
 
 export function claimQuery(db: Db, limit: number) {

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ChildSummary, MessageRecord, Page, QueueCounts, QueueFilter, QueueName } from './contract.js';
 import type { DB } from './schema.js';
-import { filterMessages, MESSAGE_COLUMNS, messageById, withPayloads } from './sql-messages.js';
+import { filterMessages, MESSAGE_SELECTION, messageById } from './sql-messages.js';
 
 /** Listings count matching rows exactly up to this many. */
 export const COUNT_CAP = 10_000;
@@ -39,7 +39,7 @@ export class SqlReads {
       .as('limited');
     const [items, count] = await Promise.all([
       q
-        .select(MESSAGE_COLUMNS)
+        .select(MESSAGE_SELECTION)
         .orderBy('id', 'desc')
         .limit(page.per_page)
         .offset((page.page - 1) * page.per_page)
@@ -50,7 +50,6 @@ export class SqlReads {
         .executeTakeFirstOrThrow(),
     ]);
     const n = Number(count.n);
-    await withPayloads(this.db, items);
     return { items, total: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP };
   }
 

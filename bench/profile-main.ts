@@ -37,7 +37,7 @@ for (const [what, p] of Object.entries(out)) {
   for (const f of p.functions.slice(0, 12)) process.stdout.write(`  ${f.share} % ${f.name}\n`);
   for (const s of (p.sql ?? []).slice(0, 10))
     process.stdout.write(
-      `  sql ×${s.calls} avg ${s.avgUs} µs, ${Math.round(s.totalMs)} ms: ${s.sql.slice(0, 80)}\n`,
+      `  sql ×${s.calls} avg ${s.avgUs} µs, max ${s.maxMs} ms, ${Math.round(s.totalMs)} ms: ${s.sql.slice(0, 80)}\n`,
     );
 }
 await stopAll();

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { newId } from '../../src/ids.js';
+import { copyRow, incomingRow, storedRow } from '../../src/storage/sql-messages.js';
+import type { SqlStorage } from '../../src/storage/sql-storage.js';
 import { backends } from '../helpers/databases.js';
 import { eventually, TestEndpoint } from '../helpers/endpoint.js';
 import { type TestHub, testHub } from '../helpers/hub.js';
 import { call, copyIn, createMapping } from '../helpers/mappings.js';
+import { newIncoming } from '../helpers/messages.js';
 
 let seq = 0;
 const order = () => ({ message: 'order:new', payload: { order: { number: `F${++seq}` } } });
@@ -164,6 +168,35 @@ for (const backend of backends()) {
       assert.deepEqual(archived.body, { affected: 2 });
       const never = await call(t, 'GET', `queues/archived?state=never_processed&mapping_id=${mapping.id}`);
       assert.equal(never.body.length, 2);
+    });
+
+    test('a copy left without its payload (its parent deleted by hand) is parked, not released again and again', async () => {
+      await useMapping({});
+      const sent: any[] = [];
+      endpoint.handler = (r) => {
+        sent.push(r.body);
+        return { body: {} };
+      };
+      // a damaged database: the copy's payload lives in its parent's row, which is gone
+      const orphan = copyRow(
+        incomingRow(newIncoming(t.storeId, 'order:new', '{"order":{}}')),
+        { id: newId(), mapping_id: mapping.id, consumer: mapping.name, ordering_key: null },
+        Date.now(),
+        false,
+      );
+      await (t.hub.storage as SqlStorage).db.insertInto('messages').values(storedRow(orphan)).execute();
+      const parked = await eventually(async () => {
+        const d = (await call(t, 'GET', `messages/${orphan.id}`)).body;
+        return d.state === 'parked' ? d : undefined;
+      });
+      assert.match(parked.reason, /payload of this message is missing/);
+      assert.equal(sent.length, 0, 'nothing was sent to the endpoint');
+      // given a payload of its own, it is sent
+      const edited = await call(t, 'PUT', `messages/${orphan.id}`, { payload: { order: { number: 'O1' } } });
+      assert.equal(edited.status, 200);
+      await eventually(async () => sent.length === 1);
+      assert.equal(sent[0].message_id, orphan.id);
+      assert.equal(sent[0].payload.order.number, 'O1');
     });
 
     test('bad actions answer 422 and change nothing; unknown message 404', async () => {

@@ -8,7 +8,7 @@ import type { CopyHandover, LeasedMessage, Settlement } from '../../storage/deli
 import type { Mapping } from '../../storage/mapping-contract.js';
 import { type Exchange, post } from './http.js';
 import { settle } from './outcome.js';
-import { buildServiceRequest, parametersFor } from './request.js';
+import { buildServiceRequest, parametersFor, type ServiceRequest } from './request.js';
 
 /** A lease that skips saturated lanes runs at most this often (see step). */
 const EXCLUDING_LEASE_EVERY_MS = 25;
@@ -24,6 +24,13 @@ const EXCLUDING_LEASE_COST_FACTOR = 20;
  * slow disk sync they pile up, and the hub is no busier for it).
  */
 const HANDOVER_BELOW = 8;
+
+/**
+ * A copy's payload is read from its parent's row (copies share it, docs/storage.md); retention
+ * keeps that row, so only a parent deleted by hand leaves a copy without one.
+ */
+const MISSING_PAYLOAD =
+  'the payload of this message is missing: its parent message is no longer in the database';
 
 export interface EngineOptions {
   /** Deliveries in flight in this process, over all mappings. */
@@ -317,7 +324,19 @@ export class DeliveryEngine {
       const wantsParameters = mapping.parameters ? mapping.parameters.length > 0 : integration !== null;
       const all = wantsParameters ? await this.storage.listParameters(m.store_id) : [];
       const params = parametersFor(mapping, all, integration);
-      const req = buildServiceRequest(m, mapping, params, now);
+      // A request that cannot be built now never will be (the row itself is damaged): released,
+      // the copy would be leased straight back, over and over. Park it for a person instead.
+      if (typeof m.payload !== 'string') {
+        settlement = parked(m, MISSING_PAYLOAD);
+        return;
+      }
+      let req: ServiceRequest;
+      try {
+        req = buildServiceRequest(m, mapping, params, now);
+      } catch (err) {
+        settlement = parked(m, `the request to the endpoint could not be built: ${(err as Error).message}`);
+        return;
+      }
       const result = await post(this.agent, req, mapping.options.timeout_ms, this.requests);
       free();
       if (result.error && this.aborted) {

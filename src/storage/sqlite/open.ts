@@ -34,7 +34,11 @@ export function openSqlite(
   db.pragma('foreign_keys = ON');
   // checkpoints run in a worker thread (checkpointer.ts); this threshold is only the safety net
   db.pragma('wal_autocheckpoint = 20000');
-  const stopCheckpointer = startCheckpointer(file);
+  const stopCheckpointer = startCheckpointer(file, () => {
+    // PASSIVE: never waits for a reader (another process may be reading). Between two tasks no
+    // transaction of ours is open, unless one awaits something real: the next call comes soon.
+    if (db.open && !db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
+  });
   const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`, datasync) : undefined;
   const dialect = new CachingSqliteDialect(db, syncer && (() => syncer.sync()));
   const kysely = new Kysely<DB>({ dialect });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { startCheckpointer } from '../../src/storage/sqlite/checkpointer.js';
+import { checkpointRemainder } from '../../src/storage/sqlite/open.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-checkpointer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ test('under writes that never pause, the log keeps starting over instead of grow
     file,
     () => {
       restarts++;
-      if (!db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
+      checkpointRemainder(db);
     },
     { everyMs: 50, restartFrames: 300 },
   );

@@ -318,18 +318,18 @@ export class DeliveryEngine {
         settlement = parked(m, 'the mapping of this message was deleted');
         return;
       }
-      const now = Date.now();
-      const integration = mapping.integration_id ? integrationName(mapping) : null;
-      // most mappings take no parameters: skip the read entirely then
-      const wantsParameters = mapping.parameters ? mapping.parameters.length > 0 : integration !== null;
-      const all = wantsParameters ? await this.storage.listParameters(m.store_id) : [];
-      const params = parametersFor(mapping, all, integration);
       // A request that cannot be built now never will be (the row itself is damaged): released,
       // the copy would be leased straight back, over and over. Park it for a person instead.
       if (typeof m.payload !== 'string') {
         settlement = parked(m, MISSING_PAYLOAD);
         return;
       }
+      const now = Date.now();
+      const integration = mapping.integration_id ? integrationName(mapping) : null;
+      // most mappings take no parameters: skip the read entirely then
+      const wantsParameters = mapping.parameters ? mapping.parameters.length > 0 : integration !== null;
+      const all = wantsParameters ? await this.storage.listParameters(m.store_id) : [];
+      const params = parametersFor(mapping, all, integration);
       let req: ServiceRequest;
       try {
         req = buildServiceRequest(m, mapping, params, now);

@@ -10,9 +10,10 @@ const PAYLOAD = COLUMNS.indexOf('payload');
 
 /**
  * The hottest write of the hub (every push, every accepted copy) as one prepared statement run once
- * per row; a copy is written without its payload (sql-messages.ts, SHARED_PAYLOAD). Building and compiling a multi-row INSERT through the query builder cost more than
- * SQLite's own work on the rows. It must run inside a transaction already open on this connection
- * (the callers are group commits), where SQLite executes it synchronously.
+ * per row; a copy is written without its payload (sql-messages.ts, SHARED_PAYLOAD). Building and
+ * compiling a multi-row INSERT through the query builder cost more than SQLite's own work on the
+ * rows. It must run inside a transaction already open on this connection (the callers are group
+ * commits), where SQLite executes it synchronously.
  */
 export function messageInserter(db: BetterSqlite3.Database): (rows: readonly MessageRow[]) => void {
   let stmt: BetterSqlite3.Statement | undefined; // prepared on first use: the table exists only after migrations

@@ -13,6 +13,15 @@ import { WalSyncer } from './wal-sync.js';
 export type SqliteSync = 'full' | 'normal';
 
 /**
+ * The main connection's share of a WAL restart (checkpointer.ts): copy back what the worker's
+ * passes left. PASSIVE never waits for a reader (another process may be reading). Between two
+ * tasks no transaction of ours is open, unless one awaits something real: the next call comes soon.
+ */
+export function checkpointRemainder(db: Database.Database): void {
+  if (db.open && !db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
+}
+
+/**
  * Opens (creating if needed) the embedded database. WAL lets readers run beside the writer.
  * `full` (the default) makes every write durable before the call that made it resolves, so an
  * acknowledged push survives a power cut as well as a crash: SQLite itself runs with
@@ -34,11 +43,7 @@ export function openSqlite(
   db.pragma('foreign_keys = ON');
   // checkpoints run in a worker thread (checkpointer.ts); this threshold is only the safety net
   db.pragma('wal_autocheckpoint = 20000');
-  const stopCheckpointer = startCheckpointer(file, () => {
-    // PASSIVE: never waits for a reader (another process may be reading). Between two tasks no
-    // transaction of ours is open, unless one awaits something real: the next call comes soon.
-    if (db.open && !db.inTransaction) db.pragma('wal_checkpoint(PASSIVE)');
-  });
+  const stopCheckpointer = startCheckpointer(file, () => checkpointRemainder(db));
   const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`, datasync) : undefined;
   const dialect = new CachingSqliteDialect(db, syncer && (() => syncer.sync()));
   const kysely = new Kysely<DB>({ dialect });

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedArchive } from './archive.js';
+import { startBrowsing } from './browse.js';
 import { type HubProcess, startHub } from './hub.js';
 import { endToEnd } from './latency.js';
 import { listing } from './listing.js';
@@ -99,7 +100,7 @@ say(`Switchyard bench (${results.mode}); pinning: ${results.pinning}`);
 results.otherCoresBefore = await waitForQuiet(args.has('--no-wait') ? 0 : quick ? 10 : 120);
 const sink = await startNode('sink', `${DIST}bench/sink.js`, [], { cpu: LOAD_CPU });
 
-say('\n[1/9] starting the subjects');
+say('\n[1/10] starting the subjects');
 const hubs: Partial<Record<HubKey, HubProcess>> = {};
 let fastify: Child | undefined;
 let database: BenchDatabase | undefined;
@@ -160,7 +161,7 @@ const fastifySubject = fastify
   : [];
 
 say(
-  `\n[2/9] ingest, ${plan.ingestRounds} round(s) alternating: ${[...fastifySubject, ...hubSubjects].map((s) => s.key)}`,
+  `\n[2/10] ingest, ${plan.ingestRounds} round(s) alternating: ${[...fastifySubject, ...hubSubjects].map((s) => s.key)}`,
 );
 try {
   const { figures, stored } = await ingestRounds(
@@ -191,7 +192,7 @@ try {
 }
 if (fastify) await stop(fastify);
 
-say(`\n[3/9] drain, ${plan.drainRounds} round(s) alternating the undici baseline and the hubs`);
+say(`\n[3/10] drain, ${plan.drainRounds} round(s) alternating the undici baseline and the hubs`);
 try {
   const client = await startNode('undici-client', `${DIST}bench/undici-client.js`, [], {
     cpu: SERVER_CPU,
@@ -211,7 +212,7 @@ try {
   fail('drain', err);
 }
 
-say('\n[4/9] filtered archive listing (?message=order:new&state=completed), one connection');
+say('\n[4/10] filtered archive listing (?message=order:new&state=completed), one connection');
 for (const [key, hub] of Object.entries(hubs)) {
   try {
     const l = await listing(hub, plan.listing.seconds, plan.listing.connections);
@@ -221,6 +222,38 @@ for (const [key, hub] of Object.entries(hubs)) {
     fail(`listing ${key}`, err);
   }
 }
+
+// An operator browsing the large archive while pushes flow: the hub's event loop must stay free
+// for them (the reads run on SQLite's reader thread, docs/storage.md). Same pusher and sink as the
+// latency run below, on the archive hub, with the queue counts and two rare-filter listings asked
+// for every `browse.everyMs`.
+say(
+  `\n[5/10] end-to-end latency at ${plan.latency.rate} pushes/s on the ${plan.archiveRows}-row archive while ` +
+    `browsing it every ${plan.browse.everyMs} ms`,
+);
+if (hubs.archive) {
+  try {
+    const stopBrowsing = startBrowsing(hubs.archive, plan.browse.everyMs);
+    const latency = await endToEnd(
+      hubs.archive,
+      sink,
+      plan.latency.rate,
+      plan.latency.seconds,
+      LOAD_CPU,
+    ).catch(async (err) => {
+      await stopBrowsing();
+      throw err;
+    });
+    const reads = await stopBrowsing();
+    (results.hubs.archive ??= {}).browsing = { latency, reads };
+    indent(
+      `p50 ${latency.p50} ms, p99 ${latency.p99} ms, push→201 p99 ${latency.pushP99} ms, hub ELD max ` +
+        `${latency.eld?.max} ms; ${reads.reads} reads, p50 ${reads.p50} / p99 ${reads.p99} ms, ${reads.skipped} rounds skipped`,
+    );
+  } catch (err) {
+    fail('browsing', err);
+  }
+} else indent('skipped: no archive hub');
 
 /** Records a hub's peak memory over every process it ran as (the drain restarts it), then stops it. */
 async function memoryAndStop(key: string, hub: HubProcess): Promise<void> {
@@ -239,10 +272,12 @@ async function memoryAndStop(key: string, hub: HubProcess): Promise<void> {
 // The latency run measures the SQLite hub alone: the other hubs are stopped first, so nothing but
 // the measured hub, the pusher and the sink runs (it made no clear difference: full runs measured
 // p99 36-41 ms either way, while ab.js --e2e on a hub warmed by a previous run measures 6-12 ms).
-say('\n[5/9] peak memory of the hubs (the SQLite hub after the latency run)');
+say('\n[6/10] peak memory of the hubs (the SQLite hub after the latency run)');
 for (const [key, hub] of Object.entries(hubs)) if (key !== 'sqlite') await memoryAndStop(key, hub);
 
-say(`\n[6/9] end-to-end latency at ${plan.latency.rate} pushes/s for ${plan.latency.seconds} s (SQLite hub)`);
+say(
+  `\n[7/10] end-to-end latency at ${plan.latency.rate} pushes/s for ${plan.latency.seconds} s (SQLite hub)`,
+);
 if (hubs.sqlite) {
   try {
     const l = await endToEnd(hubs.sqlite, sink, plan.latency.rate, plan.latency.seconds, LOAD_CPU);
@@ -258,7 +293,7 @@ if (hubs.sqlite) {
 }
 if (database) await database.drop().catch((err) => fail('dropping the PostgreSQL database', err));
 
-say('\n[7/9] intake with 1 / 100 / 1,000 mappings (bench/routing.ts, in this process)');
+say('\n[8/10] intake with 1 / 100 / 1,000 mappings (bench/routing.ts, in this process)');
 try {
   results.routing = await benchRouting(plan.routing);
   indent(results.routing.map((f) => `${f.mappings}: ${f.messagesPerSecond}/s`).join(', '));
@@ -266,7 +301,7 @@ try {
   fail('routing', err);
 }
 
-say('\n[8/9] the storage layer alone, no HTTP (bench/storage-alone.ts, in this process)');
+say('\n[9/10] the storage layer alone, no HTTP (bench/storage-alone.ts, in this process)');
 try {
   results.storageAlone = await benchStorageAlone(plan.storageAlone);
   indent(
@@ -277,13 +312,13 @@ try {
 }
 
 if (plan.profile) {
-  say('\n[9/9] CPU profiles of the hub (node --cpu-prof) under ingest and drain load');
+  say('\n[10/10] CPU profiles of the hub (node --cpu-prof) under ingest and drain load');
   try {
     results.profiles = await runProfiles(plan, sink, stamp, tempDir, SERVER_CPU);
   } catch (err) {
     fail('profile', err);
   }
-} else say('\n[9/9] CPU profiles: skipped (--quick without --profile)');
+} else say('\n[10/10] CPU profiles: skipped (--quick without --profile)');
 
 await stopAll();
 const r = results;

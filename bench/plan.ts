@@ -11,6 +11,7 @@ export interface BenchPlan {
   drainRounds: number;
   latency: { rate: number; seconds: number };
   listing: { seconds: number; connections: number };
+  browse: { everyMs: number };
   archiveRows: number;
   routing: RoutingBenchOptions;
   storageAlone: StorageAloneOptions;
@@ -50,6 +51,7 @@ export function planFor(
     drainRounds: quick ? 1 : 3,
     latency: { rate: 500, seconds: quick ? 3 : 10 },
     listing: { seconds: quick ? 2 : 5, connections: 1 },
+    browse: { everyMs: 500 },
     archiveRows: quick ? 100_000 : 1_000_000,
     routing: quick ? { messages: 5000, runs: 2 } : { messages: 20_000, runs: 2 },
     storageAlone: quick

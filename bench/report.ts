@@ -68,6 +68,19 @@ export function detailRows(r: Results): string[][] {
             : ''),
       ]);
     }
+    if (s.browsing) {
+      const { latency: l, reads: b } = s.browsing;
+      rows.push([
+        label,
+        `e2e @${l.offeredRate}/s while browsing`,
+        `p50 ${fmt(l.p50, 2)} ms`,
+        `p99 ${fmt(l.p99, 2)} / max ${fmt(l.max, 1)} ms`,
+        `${fmt(l.matched)}/${fmt(l.pushed)} matched; push→201 p50 ${l.pushP50} / p99 ${l.pushP99} ms; ` +
+          `hub ELD p99 ${fmt(l.eld?.p99, 1)} / max ${fmt(l.eld?.max, 1)} ms; browsing every ${b.everyMs} ms: ` +
+          `${b.reads} reads (counts, 2 rare-filter listings), p50 ${fmt(b.p50, 0)} / p99 ${fmt(b.p99, 0)} ms, ` +
+          `non-2xx ${b.non2xx}, ${b.skipped} rounds skipped (the one before unanswered)`,
+      ]);
+    }
     if (s.listing) {
       const l = s.listing;
       rows.push([
@@ -75,7 +88,8 @@ export function detailRows(r: Results): string[][] {
         'listing',
         `${fmt(l.rps)} req/s`,
         `p50 ${fmt(l.p50, 1)} / p99 ${fmt(l.p99, 1)} ms`,
-        `${l.connections} connection, non-2xx ${l.non2xx}`,
+        `${l.connections} connection, non-2xx ${l.non2xx}; after ${l.warmupSeconds} s of warm-up; ` +
+          `the first listing after the start ${fmt(l.firstMs, 1)} ms`,
       ]);
     }
     if (s.memory) {

@@ -1,8 +1,9 @@
 import type { SeedFigure } from './archive.js';
+import type { BrowseFigure } from './browse.js';
 import type { BacklogFigure, DrainFigure, UndiciFigure } from './drain.js';
 import type { IngestFigure } from './ingest.js';
 import type { LatencyFigure } from './latency.js';
-import type { LoadResult } from './load.js';
+import type { ListingFigure } from './listing.js';
 import type { Machine } from './machine.js';
 import type { Summary } from './phases.js';
 import type { Memory } from './processes.js';
@@ -32,7 +33,9 @@ export interface HubResult {
   /** Pushing and delivering at once, first push → last delivery (reported, no target). */
   pipeline?: Summary<DrainFigure>;
   latency?: LatencyFigure;
-  listing?: LoadResult;
+  listing?: ListingFigure;
+  /** End-to-end latency while the archive is browsed (browse.ts; reported, no target). */
+  browsing?: { latency: LatencyFigure; reads: BrowseFigure };
   memory?: Memory;
   /** process.memoryUsage() at the end, MB: splits the peak between the JS heap and the rest. */
   heap?: Record<string, number>;

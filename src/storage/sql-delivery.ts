@@ -1,13 +1,7 @@
 import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import { newId } from '../ids.js';
-import type { NewIncoming, Page } from './contract.js';
-import type {
-  AttemptRecord,
-  LeasedMessage,
-  NotificationFilter,
-  NotificationRecord,
-  Settlement,
-} from './delivery-contract.js';
+import type { NewIncoming } from './contract.js';
+import type { AttemptRecord, LeasedMessage, NotificationRecord, Settlement } from './delivery-contract.js';
 import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
@@ -316,24 +310,5 @@ export class SqlDelivery {
       .where('message_id', '=', messageId)
       .orderBy('logged_on')
       .execute();
-  }
-
-  async listNotifications(storeId: string, f: NotificationFilter, page: Page) {
-    let q = this.db.selectFrom('notifications').where('store_id', '=', storeId);
-    if (f.level) q = q.where('level', '=', f.level as NotificationRecord['level']);
-    if (f.reference_type) q = q.where('reference_type', '=', f.reference_type);
-    // the original's client lower-cased reference tokens; compare without case
-    if (f.reference_token) q = q.where(sql`lower(reference_token)`, '=', f.reference_token.toLowerCase());
-    if (f.message_id) q = q.where('message_id', '=', f.message_id);
-    const [items, count] = await Promise.all([
-      q
-        .selectAll()
-        .orderBy('id', 'desc')
-        .limit(page.per_page)
-        .offset((page.page - 1) * page.per_page)
-        .execute(),
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { items, total: Number(count.n) };
   }
 }

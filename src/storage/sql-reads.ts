@@ -1,14 +1,23 @@
 import { type Kysely, sql } from 'kysely';
 import type { ChildSummary, MessageRecord, Page, QueueCounts, QueueFilter, QueueName } from './contract.js';
+import type { NotificationFilter, NotificationRecord } from './delivery-contract.js';
 import type { DB } from './schema.js';
 import { filterMessages, MESSAGE_SELECTION, messageById } from './sql-messages.js';
 
 /** Listings count matching rows exactly up to this many. */
 export const COUNT_CAP = 10_000;
 
-/** What the queue and message APIs read: details, children, listings, counts, types seen. */
+/**
+ * What the queue, message and notification APIs read: details, children, listings, counts, types
+ * seen. Listings and counts may scan many rows; they run on `reader` (SQLite: a connection in a
+ * worker thread, sqlite/reader.ts, so a scan never stalls the event loop); point lookups stay on
+ * `db`.
+ */
 export class SqlReads {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly reader: Kysely<DB> = db,
+  ) {}
 
   getMessage(storeId: string, id: string): Promise<MessageRecord | undefined> {
     return messageById(this.db, storeId, id);
@@ -30,7 +39,7 @@ export class SqlReads {
     filter: QueueFilter,
     page: Page,
   ): Promise<{ items: MessageRecord[]; total: number; capped: boolean }> {
-    const q = filterMessages(this.db, storeId, queue, filter);
+    const q = filterMessages(this.reader, storeId, queue, filter);
     // Counting a million archived rows costs more than the page itself, so the count stops at
     // COUNT_CAP + 1 rows: exact below the cap, "at least COUNT_CAP" above it.
     const limited = q
@@ -44,7 +53,7 @@ export class SqlReads {
         .limit(page.per_page)
         .offset((page.page - 1) * page.per_page)
         .execute(),
-      this.db
+      this.reader
         .selectFrom(limited)
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow(),
@@ -54,14 +63,14 @@ export class SqlReads {
   }
 
   async queueCounts(storeId: string): Promise<QueueCounts> {
-    const rows = await this.db
+    const rows = await this.reader
       .selectFrom('messages')
       .select(['queue_name', 'state', (eb) => eb.fn.countAll<number>().as('n')])
       .where('store_id', '=', storeId)
       .where('queue_name', 'in', ['incoming', 'accepted'])
       .groupBy(['queue_name', 'state'])
       .execute();
-    const archived = await this.db
+    const archived = await this.reader
       .selectFrom('messages')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('store_id', '=', storeId)
@@ -91,5 +100,24 @@ export class SqlReads {
       .orderBy('message')
       .execute();
     return rows.map((r) => r.message);
+  }
+
+  async listNotifications(storeId: string, f: NotificationFilter, page: Page) {
+    let q = this.reader.selectFrom('notifications').where('store_id', '=', storeId);
+    if (f.level) q = q.where('level', '=', f.level as NotificationRecord['level']);
+    if (f.reference_type) q = q.where('reference_type', '=', f.reference_type);
+    // the original's client lower-cased reference tokens; compare without case
+    if (f.reference_token) q = q.where(sql`lower(reference_token)`, '=', f.reference_token.toLowerCase());
+    if (f.message_id) q = q.where('message_id', '=', f.message_id);
+    const [items, count] = await Promise.all([
+      q
+        .selectAll()
+        .orderBy('id', 'desc')
+        .limit(page.per_page)
+        .offset((page.page - 1) * page.per_page)
+        .execute(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items, total: Number(count.n) };
   }
 }

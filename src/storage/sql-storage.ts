@@ -48,6 +48,12 @@ export interface DialectHooks {
    * failed, `db` refuses every transaction (nothing more is handed on).
    */
   readonly early?: { db: Kysely<DB>; durable: () => Promise<void> };
+  /**
+   * Where listings and counts run (sql-reads.ts). SQLite: a connection in a worker thread, so a
+   * long scan leaves the event loop free. Without it (PostgreSQL, whose pool is already
+   * asynchronous) `db` does.
+   */
+  readonly reader?: Kysely<DB>;
   /** Reports disk sync durations (SQLite: the WAL syncer). */
   readonly observeSyncs?: (observe: (seconds: number) => void) => void;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */
@@ -80,7 +86,7 @@ export class SqlStorage implements Storage {
     const notify = (trx: Tx, channel: WakeChannel) => this.notify(trx, channel);
     this.stores = new SqlStores(db, hooks.lock);
     this.ingest = new SqlIngest(db, hooks, notify);
-    this.reads = new SqlReads(db);
+    this.reads = new SqlReads(db, hooks.reader);
     this.delivery = new SqlDelivery(db, hooks.dialect, notify, hooks.runWrite);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);
@@ -112,6 +118,7 @@ export class SqlStorage implements Storage {
   async close(): Promise<void> {
     await this.ingest.drain();
     await this.delivery.drain();
+    await this.hooks.reader?.destroy();
     await this.db.destroy();
     await this.hooks.close();
   }
@@ -197,7 +204,7 @@ export class SqlStorage implements Storage {
   sweepLeases: DeliveryStorage['sweepLeases'] = (...a) => this.delivery.sweepLeases(...a);
   attemptsFor: DeliveryStorage['attemptsFor'] = (...a) => this.delivery.attemptsFor(...a);
   notificationsFor: DeliveryStorage['notificationsFor'] = (...a) => this.delivery.notificationsFor(...a);
-  listNotifications: DeliveryStorage['listNotifications'] = (...a) => this.delivery.listNotifications(...a);
+  listNotifications: DeliveryStorage['listNotifications'] = (...a) => this.reads.listNotifications(...a);
   retryMessage: DeliveryStorage['retryMessage'] = (...a) => this.actions.retryMessage(...a);
   archiveMessage: DeliveryStorage['archiveMessage'] = (...a) => this.actions.archiveMessage(...a);
   retryMatching: DeliveryStorage['retryMatching'] = (...a) => this.actions.retryMatching(...a);

@@ -33,7 +33,21 @@ import {
  * the syncer has failed for good, that twin refuses to start anything: what it committed would be
  * acted on and never made durable.
  */
-export class CachingSqliteDialect implements Dialect {
+/** What every SQLite dialect of the hub shares with Kysely's own: SQL, adapter, introspection. */
+export abstract class SqliteDialectBase implements Dialect {
+  abstract createDriver(): Driver;
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+export class CachingSqliteDialect extends SqliteDialectBase {
   private readonly core: SqliteCore;
   /** Whether destroying this dialect's Kysely closes the database (the unsynced twin's does not). */
   private readonly owner: boolean;
@@ -44,6 +58,7 @@ export class CachingSqliteDialect implements Dialect {
     core?: SqliteCore,
     private readonly refusal?: () => Error | undefined,
   ) {
+    super();
     this.core = core ?? new SqliteCore(db);
     this.owner = core === undefined;
   }
@@ -53,17 +68,8 @@ export class CachingSqliteDialect implements Dialect {
     return new CachingSqliteDialect(this.core.db, undefined, this.core, refusal);
   }
 
-  createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
-  }
   createDriver(): Driver {
     return new CachingSqliteDriver(this.core, this.owner, this.sync, this.refusal);
-  }
-  createQueryCompiler(): QueryCompiler {
-    return new SqliteQueryCompiler();
-  }
-  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
-    return new SqliteIntrospector(db);
   }
 }
 

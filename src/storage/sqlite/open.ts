@@ -8,6 +8,7 @@ import { startCheckpointer } from './checkpointer.js';
 import { CachingSqliteDialect } from './dialect.js';
 import { messageInserter, statementRunner } from './fast-insert.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SqliteReader, SqliteReaderDialect } from './reader.js';
 import { WalSyncer } from './wal-sync.js';
 
 export type SqliteSync = 'full' | 'normal';
@@ -54,6 +55,7 @@ export function openSqlite(
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
     runWrite: statementRunner(db),
+    reader: new Kysely<DB>({ dialect: new SqliteReaderDialect(new SqliteReader(file)) }),
     ...(syncer
       ? {
           early: {

@@ -1,0 +1,166 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from 'kysely';
+import { SqliteDialectBase } from './dialect.js';
+
+const require = createRequire(import.meta.url);
+
+// Runs in a worker thread with its own read-only connection to the same file (CommonJS: eval
+// workers are). Each request is one statement in its own read transaction: it sees everything
+// committed before it starts, as a statement on the main connection would.
+const SCRIPT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { fileMustExist: true });
+db.pragma('busy_timeout = 5000');
+db.pragma('query_only = ON');
+const statements = new Map();
+parentPort.on('message', (m) => {
+  if (m === 'stop') {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  try {
+    let stmt = statements.get(m.sql);
+    if (!stmt) {
+      stmt = db.prepare(m.sql);
+      if (statements.size >= 200) statements.clear();
+      statements.set(m.sql, stmt);
+    }
+    parentPort.postMessage({ id: m.id, rows: stmt.reader ? stmt.all(m.params) : (stmt.run(m.params), []) });
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: { message: String(err && err.message), code: err && err.code } });
+  }
+});
+`;
+
+interface Waiting {
+  resolve: (rows: unknown[]) => void;
+  reject: (err: Error) => void;
+}
+
+type Reply = { id: number; rows: unknown[] } | { id: number; error: { message: string; code?: string } };
+
+/**
+ * A worker thread that answers reads on its own connection. better-sqlite3 runs a statement
+ * synchronously on the calling thread, and the hub has one event loop: a listing whose filter
+ * matches few rows of a large archive scans it (~1 µs a row: a second for a million), and the
+ * exact archived count of `GET …/queues` takes 100–300 ms there — stalling every push, intake
+ * and delivery meanwhile. Those reads come here instead. WAL mode lets this connection read
+ * while the main one writes; a statement sees what was committed when it began.
+ *
+ * The worker starts on the first read (a hub nobody browses never pays for it), and again after
+ * it died (every read waiting on it fails). Between reads it does not keep the process alive.
+ */
+export class SqliteReader {
+  private worker: Worker | undefined;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly file: string) {}
+
+  read(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    if (this.closed) return Promise.reject(new Error('the database is closed'));
+    const worker = this.worker ?? this.start();
+    const id = this.nextId++;
+    if (this.waiting.size === 0) worker.ref();
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, sql, params });
+    });
+  }
+
+  private start(): Worker {
+    const worker = new Worker(SCRIPT, {
+      eval: true,
+      workerData: { driver: require.resolve('better-sqlite3'), file: this.file },
+      // reads are pages of at most 100 rows and counts: a bound well above them, so that a read
+      // gone wrong ends the worker (its reads fail, the next starts a new one), not the hub
+      resourceLimits: { maxOldGenerationSizeMb: 64 },
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.answer(reply));
+    const fail = (err: Error) => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      const waiting = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const w of waiting) w.reject(err);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the database reader thread exited (code ${code})`)));
+    this.worker = worker;
+    return worker;
+  }
+
+  private answer(reply: Reply): void {
+    const w = this.waiting.get(reply.id);
+    if (!w) return;
+    this.waiting.delete(reply.id);
+    if (this.waiting.size === 0) this.worker?.unref();
+    if ('error' in reply) {
+      const err = new Error(reply.error.message) as Error & { code?: string };
+      if (reply.error.code) err.code = reply.error.code;
+      w.reject(err);
+    } else {
+      w.resolve(reply.rows);
+    }
+  }
+
+  /** Lets the reads under way finish, then closes the worker's connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.ref();
+    worker.postMessage('stop');
+    await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+    await worker.terminate().catch(() => {});
+  }
+}
+
+/** Kysely over a SqliteReader: single statements only, no transactions. */
+export class SqliteReaderDialect extends SqliteDialectBase {
+  constructor(private readonly reader: SqliteReader) {
+    super();
+  }
+  createDriver(): Driver {
+    return new ReaderDriver(this.reader);
+  }
+}
+
+class ReaderConnection implements DatabaseConnection {
+  constructor(private readonly reader: SqliteReader) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return { rows: (await this.reader.read(query.sql, query.parameters)) as R[] };
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is not used by the hub
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not supported by the SQLite reader');
+  }
+}
+
+class ReaderDriver implements Driver {
+  private readonly connection: ReaderConnection;
+  constructor(private readonly reader: SqliteReader) {
+    this.connection = new ReaderConnection(reader);
+  }
+  async init(): Promise<void> {}
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return this.connection;
+  }
+  async beginTransaction(): Promise<void> {
+    throw new Error('the SQLite reader runs single statements, not transactions');
+  }
+  async commitTransaction(): Promise<void> {}
+  async rollbackTransaction(): Promise<void> {}
+  async releaseConnection(): Promise<void> {}
+  async destroy(): Promise<void> {
+    await this.reader.close();
+  }
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { newStore } from '../../src/http/routes/stores.js';
+import type { Storage } from '../../src/storage/contract.js';
+import { openStorage } from '../../src/storage/open.js';
+import { SqliteReader } from '../../src/storage/sqlite/reader.js';
+import { newIncoming } from '../helpers/messages.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-reader-'));
+const file = join(dir, 'hub.db');
+const ARCHIVED = 300_000;
+let storage: Storage;
+let storeId: string;
+
+before(async () => {
+  storage = await openStorage({ databaseUrl: file, dataDir: dir });
+  const { store, token } = newStore('Reader');
+  storeId = store.id;
+  await storage.createStore(store, token);
+  await storage.close();
+  // A large archive written straight into the file: every row `completed`, so a listing of the
+  // `never_processed` ones matches nothing and must read every archived row to say so.
+  const db = new Database(file);
+  db.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO messages (id, store_id, message, payload, queue_name, state, source, origin, created_at)
+     SELECT printf('0000-%08d', i), ?, 'order:new', '{"order":{}}', 'archived', 'completed', 'incoming', 'push', i
+     FROM n`,
+  ).run(ARCHIVED, storeId);
+  db.close();
+  storage = await openStorage({ databaseUrl: file, dataDir: dir });
+});
+
+after(async () => {
+  await storage?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * better-sqlite3 runs a statement on the calling thread. A listing that scans a large archive
+ * used to hold the hub's only event loop for the whole scan: no push was answered, no delivery
+ * settled meanwhile. Listings and counts now run on the reader thread.
+ */
+test('a listing that scans the whole archive leaves the event loop free: a push commits meanwhile', async () => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const started = performance.now();
+  let pushedAt = 0;
+  let listedAt = 0;
+  try {
+    const listing = storage
+      .listQueue(storeId, 'archived', { state: 'never_processed' }, { page: 1, per_page: 25 })
+      .then((r) => {
+        listedAt = performance.now();
+        return r;
+      });
+    // the push starts after the listing was sent and is answered before the scan ends
+    const push = new Promise((r) => setTimeout(r, 5)).then(async () => {
+      const outcome = await storage.push({ message: newIncoming(storeId) });
+      pushedAt = performance.now();
+      return outcome;
+    });
+    const [listed] = await Promise.all([listing, push]);
+    assert.equal(listed.total, 0);
+    assert.deepEqual(listed.items, []);
+  } finally {
+    clearInterval(timer);
+  }
+  const scanMs = listedAt - started;
+  assert.ok(pushedAt > 0 && pushedAt < listedAt, `push at ${pushedAt - started} ms, listing at ${scanMs} ms`);
+  assert.ok(ticks >= 3, `only ${ticks} timer ticks during a ${scanMs.toFixed(0)} ms scan`);
+  // the counts of GET …/queues read the same archive off the event loop too
+  const counts = await storage.queueCounts(storeId);
+  assert.equal(counts.archived, ARCHIVED);
+});
+
+test('the reader sees what was committed before it reads, and reports SQL errors as errors', async () => {
+  const outcome = await storage.push({ message: newIncoming(storeId, 'acme:reader:seen') });
+  const listed = await storage.listQueue(
+    storeId,
+    'incoming',
+    { message: 'acme:reader:seen' },
+    { page: 1, per_page: 25 },
+  );
+  assert.equal(listed.total, 1, `listed ${JSON.stringify(listed.items)} after ${JSON.stringify(outcome)}`);
+
+  const reader = new SqliteReader(file);
+  try {
+    await assert.rejects(reader.read('SELECT nope FROM messages', []), /no such column: nope/);
+    // the connection is read-only: a write that slipped through would be refused
+    await assert.rejects(reader.read('DELETE FROM messages', []), /readonly|query_only|attempt to write/i);
+    assert.deepEqual(await reader.read('SELECT count(*) AS n FROM stores', []), [{ n: 1 }]);
+  } finally {
+    await reader.close();
+  }
+  await assert.rejects(reader.read('SELECT 1', []), /closed/);
+});

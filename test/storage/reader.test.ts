@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -98,4 +98,27 @@ test('the reader sees what was committed before it reads, and reports SQL errors
     await reader.close();
   }
   await assert.rejects(reader.read('SELECT 1', []), /closed/);
+});
+
+/** The nice value of a thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
+function niceOf(tid: string): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+const niceThreads = () => readdirSync('/proc/self/task').filter((tid) => niceOf(tid) === 19).length;
+
+test('the reader thread runs at the lowest CPU priority, the rest of the process at its own', {
+  skip: existsSync('/proc/self/task') ? false : 'no /proc/self/task on this system',
+}, async () => {
+  const main = niceOf(String(process.pid));
+  const before = niceThreads();
+  const reader = new SqliteReader(file);
+  try {
+    await reader.read('SELECT 1 AS one', []);
+    assert.equal(niceThreads(), before + 1, 'one more thread at nice 19: the reader');
+    assert.equal(niceOf(String(process.pid)), main, 'the main thread keeps its own');
+  } finally {
+    await reader.close();
+  }
 });

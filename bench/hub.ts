@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { HUB_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { type Child, DIST, sleep, startNode } from './processes.js';
 
 export interface HubProcess {
@@ -31,7 +32,8 @@ export interface HubStart {
 
 /**
  * Starts `switchyard serve` from the build (`dist/src/cli/main.js`) on 127.0.0.1 and a free port,
- * with the default durable settings and warn-level logging, and reads the default store's id and
+ * with the Node.js flags it ships with (src/cli/node-flags.ts; `nodeFlags` come after them, so a
+ * run may override one), the default durable settings and warn-level logging, and reads the default store's id and
  * token from its first-start banner (test/helpers/process.ts does the same).
  */
 export async function startHub(options: HubStart): Promise<HubProcess> {
@@ -51,7 +53,7 @@ export async function startHub(options: HubStart): Promise<HubProcess> {
   const dist = options.root ? `${options.root.replace(/\/$/, '')}/dist/` : DIST;
   const child = await startNode(options.name, `${dist}src/cli/main.js`, args, {
     cpu: options.cpu,
-    nodeFlags: options.nodeFlags,
+    nodeFlags: [...HUB_NODE_FLAGS, ...(options.nodeFlags ?? [])],
     probe: true,
   });
   let credentials = options.credentials;

@@ -20,6 +20,8 @@ export interface BrowseFigure {
   skipped: number;
   reads: number;
   non2xx: number;
+  /** Reads that got no answer (connection refused or reset, a hub gone). */
+  failed: number;
   /** Each read's time to answer, ms. */
   p50: number;
   p99: number;
@@ -33,6 +35,7 @@ export interface BrowseFigure {
 export function startBrowsing(hub: HubProcess, everyMs: number): () => Promise<BrowseFigure> {
   const times: number[] = [];
   let non2xx = 0;
+  let failed = 0;
   let rounds = 0;
   let skipped = 0;
   let inFlight: Promise<unknown> | undefined;
@@ -51,7 +54,8 @@ export function startBrowsing(hub: HubProcess, everyMs: number): () => Promise<B
       return;
     }
     rounds++;
-    inFlight = Promise.allSettled(BROWSE_QUERIES.map(read)).then(() => {
+    inFlight = Promise.allSettled(BROWSE_QUERIES.map(read)).then((outcomes) => {
+      failed += outcomes.filter((o) => o.status === 'rejected').length;
       inFlight = undefined;
     });
   }, everyMs);
@@ -59,6 +63,16 @@ export function startBrowsing(hub: HubProcess, everyMs: number): () => Promise<B
     clearInterval(timer);
     await inFlight;
     const p = percentiles(times);
-    return { everyMs, rounds, skipped, reads: times.length, non2xx, p50: p.p50, p99: p.p99, max: p.max };
+    return {
+      everyMs,
+      rounds,
+      skipped,
+      reads: times.length,
+      non2xx,
+      failed,
+      p50: p.p50,
+      p99: p.p99,
+      max: p.max,
+    };
   };
 }

@@ -78,7 +78,7 @@ export function detailRows(r: Results): string[][] {
         `${fmt(l.matched)}/${fmt(l.pushed)} matched; push→201 p50 ${l.pushP50} / p99 ${l.pushP99} ms; ` +
           `hub ELD p99 ${fmt(l.eld?.p99, 1)} / max ${fmt(l.eld?.max, 1)} ms; browsing every ${b.everyMs} ms: ` +
           `${b.reads} reads (counts, 2 rare-filter listings), p50 ${fmt(b.p50, 0)} / p99 ${fmt(b.p99, 0)} ms, ` +
-          `non-2xx ${b.non2xx}, ${b.skipped} rounds skipped (the one before unanswered)`,
+          `non-2xx ${b.non2xx}, failed ${b.failed}, ${b.skipped} rounds skipped (the one before unanswered)`,
       ]);
     }
     if (s.listing) {

@@ -25,9 +25,9 @@ test('npm start and the switchyard bin run the compiled CLI that the build produ
   assert.equal(res.stdout.trim(), pkg.version);
 });
 
-test('npm start and the switchyard bin launch Node with the flags of src/cli/node-flags.ts', () => {
+test('npm start launches Node with the flags of src/cli/node-flags.ts; the bin has a portable first line', () => {
   const flags = HUB_NODE_FLAGS.join(' ');
   assert.ok(pkg.scripts.start.startsWith(`node ${flags} `), `npm start: ${pkg.scripts.start}`);
   const shebang = readFileSync(join(ROOT, pkg.bin.switchyard), 'utf8').split('\n')[0];
-  assert.equal(shebang, `#!/usr/bin/env -S node ${flags}`);
+  assert.equal(shebang, '#!/usr/bin/env node');
 });

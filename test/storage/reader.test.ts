@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import type { Storage } from '../../src/storage/contract.js';
 import { openStorage } from '../../src/storage/open.js';
 import { SqliteReader } from '../../src/storage/sqlite/reader.js';
 import { newIncoming } from '../helpers/messages.js';
+import { ROOT } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-reader-'));
 const file = join(dir, 'hub.db');
@@ -118,6 +120,28 @@ test('the reader thread runs at the lowest CPU priority, the rest of the process
     await reader.read('SELECT 1 AS one', []);
     assert.equal(niceThreads(), before + 1, 'one more thread at nice 19: the reader');
     assert.equal(niceOf(String(process.pid)), main, 'the main thread keeps its own');
+  } finally {
+    await reader.close();
+  }
+});
+
+test('closing while a read is under way answers it, and the process waits for the thread to end', () => {
+  // in a process of its own: a close that let the event loop run dry before the worker had exited
+  // would end that process early, with an unresolved await (exit code 13)
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test/helpers/reader-close-child.ts'), file],
+    { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(child.status, 0, `exit ${child.status}: ${child.stderr}`);
+  assert.match(child.stdout, /every close resolved after its read/);
+});
+
+test('a read whose parameters cannot be sent to the thread fails alone; the next one is answered', async () => {
+  const reader = new SqliteReader(file);
+  try {
+    await assert.rejects(reader.read('SELECT ? AS v', [() => 1]), { name: 'DataCloneError' });
+    assert.deepEqual(await reader.read('SELECT ? AS v', [7]), [{ v: 7 }]);
   } finally {
     await reader.close();
   }

@@ -14,11 +14,14 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 db.pragma('query_only = ON');
-// Background priority for this thread alone (Linux keeps a nice value per thread): when the CPU
-// is short, pushes and deliveries on the main thread come first and reads wait.
-try {
-  require('node:os').setPriority(19);
-} catch {}
+// Background priority for this thread alone: when the CPU is short, pushes and deliveries on the
+// main thread come first and reads wait. Only Linux keeps a nice value per thread; elsewhere the
+// call would lower the whole process, so the reader runs at the hub's priority there.
+if (process.platform === 'linux') {
+  try {
+    require('node:os').setPriority(19);
+  } catch {}
+}
 const statements = new Map();
 parentPort.on('message', (m) => {
   if (m === 'stop') {
@@ -75,41 +78,57 @@ export class SqliteReader {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    if (this.waiting.size === 0) worker.ref();
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, sql, params });
+      if (this.waiting.size === 1) worker.ref();
+      try {
+        worker.postMessage({ id, sql, params });
+      } catch (err) {
+        // a parameter that cannot be cloned: nothing was sent, nothing will answer
+        this.settled(id);
+        reject(err);
+      }
     });
+  }
+
+  /** Forgets a read; the worker stops holding the process open once none is waiting. */
+  private settled(id: number): Waiting | undefined {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    // closing keeps the worker referenced until it has exited (close())
+    if (this.waiting.size === 0 && !this.closed) this.worker?.unref();
+    return w;
   }
 
   private start(): Worker {
     const worker = new Worker(SCRIPT, {
       eval: true,
       workerData: { driver: require.resolve('better-sqlite3'), file: this.file },
-      // reads are pages of at most 100 rows and counts: a bound well above them, so that a read
-      // gone wrong ends the worker (its reads fail, the next starts a new one), not the hub
-      resourceLimits: { maxOldGenerationSizeMb: 64 },
     });
     worker.unref();
     worker.on('message', (reply: Reply) => this.answer(reply));
     const fail = (err: Error) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      worker.unref();
       const waiting = [...this.waiting.values()];
       this.waiting.clear();
       for (const w of waiting) w.reject(err);
     };
     worker.on('error', fail);
+    worker.on('messageerror', (err) => {
+      // an answer that could not be read: give up on this worker, the next read starts another
+      fail(err);
+      void worker.terminate();
+    });
     worker.on('exit', (code) => fail(new Error(`the database reader thread exited (code ${code})`)));
     this.worker = worker;
     return worker;
   }
 
   private answer(reply: Reply): void {
-    const w = this.waiting.get(reply.id);
+    const w = this.settled(reply.id);
     if (!w) return;
-    this.waiting.delete(reply.id);
-    if (this.waiting.size === 0) this.worker?.unref();
     if ('error' in reply) {
       const err = new Error(reply.error.message) as Error & { code?: string };
       if (reply.error.code) err.code = reply.error.code;
@@ -119,16 +138,23 @@ export class SqliteReader {
     }
   }
 
-  /** Lets the reads under way finish, then closes the worker's connection. */
-  async close(): Promise<void> {
+  /**
+   * Lets the reads under way finish, then closes the worker's connection; the worker holds the
+   * process open until it has exited. Bounded: a statement still running after `graceMs` (a scan
+   * starved of CPU) is abandoned — `terminate()` cannot interrupt SQLite's native code, so the
+   * thread is let go (it only reads) rather than waited for, and the process may exit under it.
+   */
+  async close(graceMs = 5000): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     if (!worker) return;
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const exited = new Promise<boolean>((resolve) => worker.once('exit', () => resolve(true)));
+    const after = (ms: number) => new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref());
     worker.ref();
     worker.postMessage('stop');
-    await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
-    await worker.terminate().catch(() => {});
+    if (await Promise.race([exited, after(graceMs)])) return;
+    worker.unref();
+    await Promise.race([worker.terminate().catch(() => 0), after(1000)]);
   }
 }
 

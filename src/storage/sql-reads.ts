@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import type { ChildSummary, MessageRecord, Page, QueueCounts, QueueFilter, QueueName } from './contract.js';
 import type { NotificationFilter, NotificationRecord } from './delivery-contract.js';
 import type { DB } from './schema.js';
@@ -17,7 +17,18 @@ export class SqlReads {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly reader: Kysely<DB> = db,
+    private readonly readTogether?: (queries: readonly CompiledQuery[]) => Promise<unknown[][]>,
   ) {}
+
+  /** Two reads in one snapshot where the dialect offers it (SQLite's reader), else side by side. */
+  private async together<A, B>(a: CompiledQuery<A>, b: CompiledQuery<B>): Promise<[A[], B[]]> {
+    if (this.readTogether) {
+      const [rowsA, rowsB] = await this.readTogether([a, b]);
+      return [rowsA as A[], rowsB as B[]];
+    }
+    const [ra, rb] = await Promise.all([this.reader.executeQuery(a), this.reader.executeQuery(b)]);
+    return [ra.rows, rb.rows];
+  }
 
   getMessage(storeId: string, id: string): Promise<MessageRecord | undefined> {
     return messageById(this.db, storeId, id);
@@ -46,36 +57,40 @@ export class SqlReads {
       .select(sql<number>`1`.as('one'))
       .limit(COUNT_CAP + 1)
       .as('limited');
-    const [items, count] = await Promise.all([
+    // the page and its total from one snapshot: a message archived meanwhile is in both or neither
+    const [items, counted] = await this.together(
       q
         .select(MESSAGE_SELECTION)
         .orderBy('id', 'desc')
         .limit(page.per_page)
         .offset((page.page - 1) * page.per_page)
-        .execute(),
+        .compile(),
       this.reader
         .selectFrom(limited)
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow(),
-    ]);
-    const n = Number(count.n);
+        .compile(),
+    );
+    const n = Number(counted[0]?.n ?? 0);
     return { items, total: Math.min(n, COUNT_CAP), capped: n > COUNT_CAP };
   }
 
   async queueCounts(storeId: string): Promise<QueueCounts> {
-    const rows = await this.reader
-      .selectFrom('messages')
-      .select(['queue_name', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('store_id', '=', storeId)
-      .where('queue_name', 'in', ['incoming', 'accepted'])
-      .groupBy(['queue_name', 'state'])
-      .execute();
-    const archived = await this.reader
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('store_id', '=', storeId)
-      .where('queue_name', '=', 'archived')
-      .executeTakeFirstOrThrow();
+    // one snapshot: a message moving from the accepted queue to the archive is counted once
+    const [rows, archived] = await this.together(
+      this.reader
+        .selectFrom('messages')
+        .select(['queue_name', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('store_id', '=', storeId)
+        .where('queue_name', 'in', ['incoming', 'accepted'])
+        .groupBy(['queue_name', 'state'])
+        .compile(),
+      this.reader
+        .selectFrom('messages')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('store_id', '=', storeId)
+        .where('queue_name', '=', 'archived')
+        .compile(),
+    );
     const counts: QueueCounts = {
       incoming: 0,
       pending: 0,
@@ -83,7 +98,7 @@ export class SqlReads {
       failing: 0,
       scheduled: 0,
       parked: 0,
-      archived: Number(archived.n),
+      archived: Number(archived[0]?.n ?? 0),
     };
     for (const row of rows) {
       if (row.queue_name === 'incoming') counts.incoming += Number(row.n);
@@ -109,15 +124,15 @@ export class SqlReads {
     // the original's client lower-cased reference tokens; compare without case
     if (f.reference_token) q = q.where(sql`lower(reference_token)`, '=', f.reference_token.toLowerCase());
     if (f.message_id) q = q.where('message_id', '=', f.message_id);
-    const [items, count] = await Promise.all([
+    const [items, counted] = await this.together(
       q
         .selectAll()
         .orderBy('id', 'desc')
         .limit(page.per_page)
         .offset((page.page - 1) * page.per_page)
-        .execute(),
-      q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ]);
-    return { items, total: Number(count.n) };
+        .compile(),
+      q.select((eb) => eb.fn.countAll<number>().as('n')).compile(),
+    );
+    return { items, total: Number(counted[0]?.n ?? 0) };
   }
 }

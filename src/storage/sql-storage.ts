@@ -54,6 +54,11 @@ export interface DialectHooks {
    * asynchronous) `db` does.
    */
   readonly reader?: Kysely<DB>;
+  /**
+   * Runs reads in one snapshot, so a listing's page and its total agree (SQLite: one read
+   * transaction on the reader thread). Without it they run side by side on `reader`.
+   */
+  readonly readTogether?: (queries: readonly CompiledQuery[]) => Promise<unknown[][]>;
   /** Reports disk sync durations (SQLite: the WAL syncer). */
   readonly observeSyncs?: (observe: (seconds: number) => void) => void;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */
@@ -86,7 +91,7 @@ export class SqlStorage implements Storage {
     const notify = (trx: Tx, channel: WakeChannel) => this.notify(trx, channel);
     this.stores = new SqlStores(db, hooks.lock);
     this.ingest = new SqlIngest(db, hooks, notify);
-    this.reads = new SqlReads(db, hooks.reader);
+    this.reads = new SqlReads(db, hooks.reader, hooks.readTogether);
     this.delivery = new SqlDelivery(db, hooks.dialect, notify, hooks.runWrite);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);

@@ -146,3 +146,45 @@ test('a read whose parameters cannot be sent to the thread fails alone; the next
     await reader.close();
   }
 });
+
+test('statements read together see one snapshot, though commits land while they run', async () => {
+  const other = join(dir, 'snapshot.db');
+  const writer = new Database(other);
+  writer.pragma('journal_mode = WAL');
+  writer.exec('CREATE TABLE ticks (n INTEGER)');
+  const tick = writer.prepare('INSERT INTO ticks (n) VALUES (1)');
+  const reader = new SqliteReader(other);
+  const COUNT = { sql: 'SELECT count(*) AS n FROM ticks', params: [] };
+  // ~0.1 s of work on the reader thread between the two counts
+  const SLOW = {
+    sql: 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400000) SELECT count(*) AS c FROM n',
+    params: [],
+  };
+  // this thread commits until the reads are answered, however slowly the reader thread gets to them
+  const commitUntil = async <T>(reads: Promise<T>): Promise<T> => {
+    let done = false;
+    void reads.finally(() => {
+      done = true;
+    });
+    while (!done) {
+      tick.run();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return reads;
+  };
+  try {
+    await reader.read('SELECT 1', []); // the thread is up
+    const [before, , after] = await commitUntil(
+      Promise.all([reader.read(COUNT.sql, []), reader.read(SLOW.sql, []), reader.read(COUNT.sql, [])]),
+    );
+    assert.notDeepEqual(before, after, 'read apart, the second count sees the commits made meanwhile');
+
+    const [first, , last] = await commitUntil(reader.readTogether([COUNT, SLOW, COUNT]));
+    assert.deepEqual(first, last, 'read together, both counts come from one snapshot');
+    const [now] = await reader.readTogether([COUNT]);
+    assert.notDeepEqual(now, first, 'commits did land while they ran');
+  } finally {
+    await reader.close();
+    writer.close();
+  }
+});

@@ -48,6 +48,7 @@ export function openSqlite(
   const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`, datasync) : undefined;
   const dialect = new CachingSqliteDialect(db, syncer && (() => syncer.sync()));
   const kysely = new Kysely<DB>({ dialect });
+  const reader = new SqliteReader(file);
   return new SqlStorage(kysely, {
     dialect: 'sqlite',
     intakeMode: 'select-then-apply',
@@ -55,7 +56,9 @@ export function openSqlite(
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
     runWrite: statementRunner(db),
-    reader: new Kysely<DB>({ dialect: new SqliteReaderDialect(new SqliteReader(file)) }),
+    reader: new Kysely<DB>({ dialect: new SqliteReaderDialect(reader) }),
+    readTogether: (queries) =>
+      reader.readTogether(queries.map((q) => ({ sql: q.sql, params: q.parameters }))),
     ...(syncer
       ? {
           early: {

@@ -6,8 +6,8 @@ import { SqliteDialectBase } from './dialect.js';
 const require = createRequire(import.meta.url);
 
 // Runs in a worker thread with its own read-only connection to the same file (CommonJS: eval
-// workers are). Each request is one statement in its own read transaction: it sees everything
-// committed before it starts, as a statement on the main connection would.
+// workers are). Each request is a batch of statements run in one read transaction (a single one
+// in its own): together they see everything committed before the first began, and nothing after.
 const SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -23,6 +23,16 @@ if (process.platform === 'linux') {
   } catch {}
 }
 const statements = new Map();
+const run = ({ sql, params }) => {
+  let stmt = statements.get(sql);
+  if (!stmt) {
+    stmt = db.prepare(sql);
+    if (statements.size >= 200) statements.clear();
+    statements.set(sql, stmt);
+  }
+  return stmt.reader ? stmt.all(params) : (stmt.run(params), []);
+};
+const together = db.transaction((batch) => batch.map(run));
 parentPort.on('message', (m) => {
   if (m === 'stop') {
     db.close();
@@ -30,13 +40,8 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
-    let stmt = statements.get(m.sql);
-    if (!stmt) {
-      stmt = db.prepare(m.sql);
-      if (statements.size >= 200) statements.clear();
-      statements.set(m.sql, stmt);
-    }
-    parentPort.postMessage({ id: m.id, rows: stmt.reader ? stmt.all(m.params) : (stmt.run(m.params), []) });
+    const results = m.batch.length === 1 ? [run(m.batch[0])] : together(m.batch);
+    parentPort.postMessage({ id: m.id, results });
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: { message: String(err && err.message), code: err && err.code } });
   }
@@ -44,11 +49,17 @@ parentPort.on('message', (m) => {
 `;
 
 interface Waiting {
-  resolve: (rows: unknown[]) => void;
+  resolve: (results: unknown[][]) => void;
   reject: (err: Error) => void;
 }
 
-type Reply = { id: number; rows: unknown[] } | { id: number; error: { message: string; code?: string } };
+/** A statement to read and its parameters. */
+export interface ReadStatement {
+  sql: string;
+  params: readonly unknown[];
+}
+
+type Reply = { id: number; results: unknown[][] } | { id: number; error: { message: string; code?: string } };
 
 /**
  * A worker thread that answers reads on its own connection, at the lowest CPU priority. better-sqlite3 runs a statement
@@ -74,7 +85,13 @@ export class SqliteReader {
 
   constructor(private readonly file: string) {}
 
-  read(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+  async read(sql: string, params: readonly unknown[]): Promise<unknown[]> {
+    const [rows] = await this.readTogether([{ sql, params }]);
+    return rows!;
+  }
+
+  /** Runs the statements in one read transaction: their rows agree with each other. */
+  readTogether(batch: readonly ReadStatement[]): Promise<unknown[][]> {
     if (this.closed) return Promise.reject(new Error('the database is closed'));
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
@@ -82,7 +99,7 @@ export class SqliteReader {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) worker.ref();
       try {
-        worker.postMessage({ id, sql, params });
+        worker.postMessage({ id, batch });
       } catch (err) {
         // a parameter that cannot be cloned: nothing was sent, nothing will answer
         this.settled(id);
@@ -134,7 +151,7 @@ export class SqliteReader {
       if (reply.error.code) err.code = reply.error.code;
       w.reject(err);
     } else {
-      w.resolve(reply.rows);
+      w.resolve(reply.results);
     }
   }
 

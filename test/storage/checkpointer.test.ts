@@ -52,6 +52,8 @@ test('under writes that never pause, the log keeps starting over instead of grow
   db.close();
   assert.ok(written > 5000, `only ${written} writes: the machine is too slow for this test to mean anything`);
   assert.ok(restarts > 0, 'the worker called for restarts');
-  // without restarts the log would hold a frame or more for every write
-  assert.ok(walFrames < written / 2, `the WAL grew to ${Math.round(walFrames)} frames for ${written} writes`);
+  // Without restarts the log holds two frames for every write (2.03 a write measured). The file's
+  // size is its high-water mark, so one stretch in which the worker thread got no CPU stays in it:
+  // 0.16-0.19 frames a write on a quiet machine, 0.59 once under CI's concurrent test files.
+  assert.ok(walFrames < written, `the WAL grew to ${Math.round(walFrames)} frames for ${written} writes`);
 });

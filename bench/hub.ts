@@ -33,8 +33,8 @@ export interface HubStart {
 /**
  * Starts `switchyard serve` from the build (`dist/src/cli/main.js`) on 127.0.0.1 and a free port,
  * with the Node.js flags it ships with (src/cli/node-flags.ts; `nodeFlags` come after them, so a
- * run may override one), the default durable settings and warn-level logging, and reads the default store's id and
- * token from its first-start banner (test/helpers/process.ts does the same).
+ * run may override one), the default durable settings and warn-level logging, and reads the
+ * default store's id and token from its first-start banner (test/helpers/process.ts does the same).
  */
 export async function startHub(options: HubStart): Promise<HubProcess> {
   const args = [

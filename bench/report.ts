@@ -1,10 +1,28 @@
 import type { IngestFigure } from './ingest.js';
+import type { LatencyFigure } from './latency.js';
 import type { Summary } from './phases.js';
 import { evaluateTargets, fmt, type HubKey, type Results } from './targets.js';
 
 const mark = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'met' : 'MISSED');
 const range = (s: { min: number; max: number; runs: unknown[] }) =>
   s.runs.length > 1 ? ` (${fmt(s.min)}–${fmt(s.max)} over ${s.runs.length})` : '';
+
+/** An end-to-end latency run's detail line; `more` is appended to its notes. */
+function latencyRow(label: string, what: string, l: LatencyFigure, more = ''): string[] {
+  return [
+    label,
+    what,
+    `p50 ${fmt(l.p50, 2)} ms`,
+    `p99 ${fmt(l.p99, 2)} / max ${fmt(l.max, 1)} ms`,
+    `${fmt(l.matched)}/${fmt(l.pushed)} matched; push→201 p50 ${l.pushP50} / p99 ${l.pushP99} ms; ` +
+      `hub ELD p99 ${fmt(l.eld?.p99, 1)} / max ${fmt(l.eld?.max, 1)} ms; pusher late ≤ ${l.pusherLagMax} ms; ` +
+      `others ${l.otherCores}` +
+      (l.walSyncs
+        ? `; WAL syncs ${fmt(l.walSyncs.count)}, over 10 ms ${l.walSyncs.over10ms}, over 25 ms ${l.walSyncs.over25ms}`
+        : '') +
+      more,
+  ];
+}
 
 /** Detail lines beside the targets: everything measured. */
 export function detailRows(r: Results): string[][] {
@@ -53,33 +71,19 @@ export function detailRows(r: Results): string[][] {
           `others ${d.otherCores}, ELD p99 ${fmt(d.eld?.p99, 1)} ms`,
       ]);
     }
-    if (s.latency) {
-      const l = s.latency;
-      rows.push([
-        label,
-        `e2e @${l.offeredRate}/s`,
-        `p50 ${fmt(l.p50, 2)} ms`,
-        `p99 ${fmt(l.p99, 2)} / max ${fmt(l.max, 1)} ms`,
-        `${fmt(l.matched)}/${fmt(l.pushed)} matched; push→201 p50 ${l.pushP50} / p99 ${l.pushP99} ms; ` +
-          `hub ELD p99 ${fmt(l.eld?.p99, 1)} / max ${fmt(l.eld?.max, 1)} ms; pusher late ≤ ${l.pusherLagMax} ms; ` +
-          `others ${l.otherCores}` +
-          (l.walSyncs
-            ? `; WAL syncs ${fmt(l.walSyncs.count)}, over 10 ms ${l.walSyncs.over10ms}, over 25 ms ${l.walSyncs.over25ms}`
-            : ''),
-      ]);
-    }
+    if (s.latency) rows.push(latencyRow(label, `e2e @${s.latency.offeredRate}/s`, s.latency));
     if (s.browsing) {
       const { latency: l, reads: b } = s.browsing;
-      rows.push([
-        label,
-        `e2e @${l.offeredRate}/s while browsing`,
-        `p50 ${fmt(l.p50, 2)} ms`,
-        `p99 ${fmt(l.p99, 2)} / max ${fmt(l.max, 1)} ms`,
-        `${fmt(l.matched)}/${fmt(l.pushed)} matched; push→201 p50 ${l.pushP50} / p99 ${l.pushP99} ms; ` +
-          `hub ELD p99 ${fmt(l.eld?.p99, 1)} / max ${fmt(l.eld?.max, 1)} ms; browsing every ${b.everyMs} ms: ` +
-          `${b.reads} reads (counts, 2 rare-filter listings), p50 ${fmt(b.p50, 0)} / p99 ${fmt(b.p99, 0)} ms, ` +
-          `non-2xx ${b.non2xx}, failed ${b.failed}, ${b.skipped} rounds skipped (the one before unanswered)`,
-      ]);
+      rows.push(
+        latencyRow(
+          label,
+          `e2e @${l.offeredRate}/s while browsing`,
+          l,
+          `; browsing every ${b.everyMs} ms: ${b.reads} reads (counts, 2 rare-filter listings), ` +
+            `p50 ${fmt(b.p50, 0)} / p99 ${fmt(b.p99, 0)} ms, non-2xx ${b.non2xx}, failed ${b.failed}, ` +
+            `${b.skipped} rounds skipped (the one before unanswered)`,
+        ),
+      );
     }
     if (s.listing) {
       const l = s.listing;

@@ -4,6 +4,13 @@ import type { NotificationFilter, NotificationRecord } from './delivery-contract
 import type { DB } from './schema.js';
 import { filterMessages, MESSAGE_SELECTION, messageById } from './sql-messages.js';
 
+/** A connection apart for listings and counts (SQLite's reader thread; DialectHooks.reader). */
+export interface SqlReader {
+  db: Kysely<DB>;
+  /** Runs the queries in one read transaction: their rows agree with each other. */
+  together(queries: readonly CompiledQuery[]): Promise<unknown[][]>;
+}
+
 /** Listings count matching rows exactly up to this many. */
 export const COUNT_CAP = 10_000;
 
@@ -14,19 +21,22 @@ export const COUNT_CAP = 10_000;
  * `db`.
  */
 export class SqlReads {
+  private readonly reader: Kysely<DB>;
+
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly reader: Kysely<DB> = db,
-    private readonly readTogether?: (queries: readonly CompiledQuery[]) => Promise<unknown[][]>,
-  ) {}
+    private readonly separate?: SqlReader,
+  ) {
+    this.reader = separate?.db ?? db;
+  }
 
   /** Two reads in one snapshot where the dialect offers it (SQLite's reader), else side by side. */
   private async together<A, B>(a: CompiledQuery<A>, b: CompiledQuery<B>): Promise<[A[], B[]]> {
-    if (this.readTogether) {
-      const [rowsA, rowsB] = await this.readTogether([a, b]);
+    if (this.separate) {
+      const [rowsA, rowsB] = await this.separate.together([a, b]);
       return [rowsA as A[], rowsB as B[]];
     }
-    const [ra, rb] = await Promise.all([this.reader.executeQuery(a), this.reader.executeQuery(b)]);
+    const [ra, rb] = await Promise.all([this.db.executeQuery(a), this.db.executeQuery(b)]);
     return [ra.rows, rb.rows];
   }
 

@@ -13,7 +13,7 @@ import { SqlIngest } from './sql-ingest.js';
 import * as integrations from './sql-integrations.js';
 import * as mappings from './sql-mappings.js';
 import { SqlParameters } from './sql-parameters.js';
-import { SqlReads } from './sql-reads.js';
+import { type SqlReader, SqlReads } from './sql-reads.js';
 import { SqlRetention } from './sql-retention.js';
 import * as schedulers from './sql-schedulers.js';
 import { SqlStores } from './sql-stores.js';
@@ -50,15 +50,11 @@ export interface DialectHooks {
   readonly early?: { db: Kysely<DB>; durable: () => Promise<void> };
   /**
    * Where listings and counts run (sql-reads.ts). SQLite: a connection in a worker thread, so a
-   * long scan leaves the event loop free. Without it (PostgreSQL, whose pool is already
-   * asynchronous) `db` does.
+   * long scan leaves the event loop free; `together` runs reads in one read transaction there, so
+   * a listing's page and its total agree. Without it (PostgreSQL, whose pool is already
+   * asynchronous) they run on `db`, side by side.
    */
-  readonly reader?: Kysely<DB>;
-  /**
-   * Runs reads in one snapshot, so a listing's page and its total agree (SQLite: one read
-   * transaction on the reader thread). Without it they run side by side on `reader`.
-   */
-  readonly readTogether?: (queries: readonly CompiledQuery[]) => Promise<unknown[][]>;
+  readonly reader?: SqlReader;
   /** Reports disk sync durations (SQLite: the WAL syncer). */
   readonly observeSyncs?: (observe: (seconds: number) => void) => void;
   /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */
@@ -91,7 +87,7 @@ export class SqlStorage implements Storage {
     const notify = (trx: Tx, channel: WakeChannel) => this.notify(trx, channel);
     this.stores = new SqlStores(db, hooks.lock);
     this.ingest = new SqlIngest(db, hooks, notify);
-    this.reads = new SqlReads(db, hooks.reader, hooks.readTogether);
+    this.reads = new SqlReads(db, hooks.reader);
     this.delivery = new SqlDelivery(db, hooks.dialect, notify, hooks.runWrite);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);
@@ -123,7 +119,7 @@ export class SqlStorage implements Storage {
   async close(): Promise<void> {
     await this.ingest.drain();
     await this.delivery.drain();
-    await this.hooks.reader?.destroy();
+    await this.hooks.reader?.db.destroy();
     await this.db.destroy();
     await this.hooks.close();
   }

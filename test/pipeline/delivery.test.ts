@@ -159,6 +159,13 @@ for (const backend of backends()) {
         assert.equal(listed.status, 200);
         assert.equal(listed.body.length, 1);
         assert.equal(listed.body[0].subject, 'Address invalid');
+        // the page and its total are read together (on SQLite, on the reader thread)
+        const counted = await t.hub.app.inject({
+          method: 'GET',
+          url: `/api/stores/${t.storeId}/notifications?level=error`,
+          headers: { 'x-augury-token': t.token },
+        });
+        assert.equal(counted.headers['x-total-count'], '1');
         // only one notification message, despite two occurrences
         await new Promise((r) => setTimeout(r, 300));
         assert.equal(helpdesk.received.length, 1);

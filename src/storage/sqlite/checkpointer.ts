@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { stopWorker } from './stop-worker.js';
 
 const require = createRequire(import.meta.url);
 
@@ -70,11 +71,5 @@ export function startCheckpointer(
       restart();
     });
   });
-  return async () => {
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.ref(); // keep the process alive until the worker has closed its connection
-    worker.postMessage('stop');
-    await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
-    await worker.terminate().catch(() => {});
-  };
+  return () => stopWorker(worker, 2000);
 }

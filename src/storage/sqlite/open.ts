@@ -56,9 +56,10 @@ export function openSqlite(
     insertChunk: 400,
     insertMessageRows: messageInserter(db),
     runWrite: statementRunner(db),
-    reader: new Kysely<DB>({ dialect: new SqliteReaderDialect(reader) }),
-    readTogether: (queries) =>
-      reader.readTogether(queries.map((q) => ({ sql: q.sql, params: q.parameters }))),
+    reader: {
+      db: new Kysely<DB>({ dialect: new SqliteReaderDialect(reader) }),
+      together: (queries) => reader.readTogether(queries.map((q) => ({ sql: q.sql, params: q.parameters }))),
+    },
     ...(syncer
       ? {
           early: {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from 'kysely';
 import { SqliteDialectBase } from './dialect.js';
+import { stopWorker } from './stop-worker.js';
 
 const require = createRequire(import.meta.url);
 
@@ -30,6 +31,7 @@ const run = ({ sql, params }) => {
     if (statements.size >= 200) statements.clear();
     statements.set(sql, stmt);
   }
+  // a statement that writes reaches SQLite, whose query_only refuses it with its own error
   return stmt.reader ? stmt.all(params) : (stmt.run(params), []);
 };
 const together = db.transaction((batch) => batch.map(run));
@@ -62,17 +64,18 @@ export interface ReadStatement {
 type Reply = { id: number; results: unknown[][] } | { id: number; error: { message: string; code?: string } };
 
 /**
- * A worker thread that answers reads on its own connection, at the lowest CPU priority. better-sqlite3 runs a statement
+ * A worker thread that answers reads on its own connection. better-sqlite3 runs a statement
  * synchronously on the calling thread, and the hub has one event loop: a listing whose filter
  * matches few rows of a large archive scans it (~1 µs a row: a second for a million), and the
  * exact archived count of `GET …/queues` takes 100–300 ms there — stalling every push, intake
  * and delivery meanwhile. Those reads come here instead. WAL mode lets this connection read
  * while the main one writes; a statement sees what was committed when it began.
  *
- * The thread runs at nice 19: with a core to spare a read is as fast as on the main thread, and
- * when the hub is saturated the pipeline keeps the CPU (pinned to one core and pushed as fast as
- * possible, a hub answered 40 % fewer pushes while an operator browsed a million-message archive;
- * at nice 19 as many as with nobody browsing, while each read took seconds instead of ~0.5 s).
+ * On Linux the thread runs at nice 19: with a core to spare a read is as fast as on the main
+ * thread, and when the hub is saturated the pipeline keeps the CPU (pinned to one core and pushed
+ * as fast as possible, a hub answered 40 % fewer pushes while an operator browsed a
+ * million-message archive; at nice 19 as many as with nobody browsing, while each read took
+ * seconds instead of ~0.5 s).
  *
  * The worker starts on the first read (a hub nobody browses never pays for it), and again after
  * it died (every read waiting on it fails). Between reads it does not keep the process alive.
@@ -156,22 +159,12 @@ export class SqliteReader {
   }
 
   /**
-   * Lets the reads under way finish, then closes the worker's connection; the worker holds the
-   * process open until it has exited. Bounded: a statement still running after `graceMs` (a scan
-   * starved of CPU) is abandoned — `terminate()` cannot interrupt SQLite's native code, so the
-   * thread is let go (it only reads) rather than waited for, and the process may exit under it.
+   * Lets the reads under way finish ('stop' is answered after them), then closes the worker's
+   * connection (stop-worker.ts: a read still running after `graceMs` is let go, as it only reads).
    */
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
-    const worker = this.worker;
-    if (!worker) return;
-    const exited = new Promise<boolean>((resolve) => worker.once('exit', () => resolve(true)));
-    const after = (ms: number) => new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref());
-    worker.ref();
-    worker.postMessage('stop');
-    if (await Promise.race([exited, after(graceMs)])) return;
-    worker.unref();
-    await Promise.race([worker.terminate().catch(() => 0), after(1000)]);
+    if (this.worker) await stopWorker(this.worker, graceMs);
   }
 }
 

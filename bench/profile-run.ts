@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { backlogDrain, mapToSink } from './drain.js';
 import { type HubProcess, startHub } from './hub.js';
@@ -35,13 +35,18 @@ export async function runProfiles(
   const dir = join(ROOT, '.bench');
   const name = (what: string) =>
     `hub-${what}-${stamp.replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.cpuprofile`;
-  const start = (what: string) =>
+  // Every thread of a process run with --cpu-prof writes a profile of its own (the SQLite
+  // checkpointer and reader are worker threads), so a fixed --cpu-prof-name let a worker's
+  // profile overwrite the main thread's (the 14:31 run's drain profile was the reader's). Each
+  // profiled process writes into a directory of its own, and finish() keeps the main thread's.
+  const dirs = { ingest: join(dir, 'profiles-ingest'), drain: join(dir, 'profiles-drain') };
+  const start = (what: 'ingest' | 'drain') =>
     startHub({
       name: `hub-profile-${what}`,
       dataDir: tempDir(`profile-${what}`),
       cpu,
       nodeFlags: [
-        ...['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', name(what)],
+        ...['--cpu-prof', '--cpu-prof-dir', emptied(dirs[what])],
         ...(probe ? ['--import', `${DIST}bench/sql-probe.js`] : []),
       ],
     });
@@ -58,6 +63,7 @@ export async function runProfiles(
   });
   out.ingest = await finish(
     hubForIngest,
+    dirs.ingest,
     join(dir, name('ingest')),
     started,
     { fromUs, toUs: nowUs() },
@@ -78,12 +84,19 @@ export async function runProfiles(
   );
   // the window is first → last delivery: the new process's start-up (module loading, schema
   // compilation) is left out
-  out.drain = await finish(drainHub, join(dir, name('drain')), drainStarted, window, probe);
+  out.drain = await finish(drainHub, dirs.drain, join(dir, name('drain')), drainStarted, window, probe);
   return out;
+}
+
+function emptied(d: string): string {
+  rmSync(d, { recursive: true, force: true });
+  mkdirSync(d, { recursive: true });
+  return d;
 }
 
 async function finish(
   hub: HubProcess,
+  from: string,
   file: string,
   since: number,
   window: { fromUs: number; toUs: number },
@@ -91,11 +104,19 @@ async function finish(
 ): Promise<ProfileResult> {
   const sql = probe ? await hub.child.ask<SqlStat[]>({ cmd: 'sql-stats' }).catch(() => undefined) : undefined;
   const seconds = (Date.now() - since) / 1000;
-  const stoppedAt = Date.now() - 1000;
+  const pid = hub.child.pid;
   await stop(hub.child);
-  // The profile is written as the process exits (an earlier process may have left one).
-  const fresh = () => existsSync(file) && statSync(file).mtimeMs >= stoppedAt;
-  for (let i = 0; i < 50 && !fresh(); i++) await sleep(100);
+  // Node names a profile CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile, the main thread
+  // being thread 0, and writes it as the process exits.
+  const own = new RegExp(`\\.${pid}\\.0\\.\\d+\\.cpuprofile$`);
+  let found: string | undefined;
+  for (let i = 0; i < 50 && !found; i++) {
+    found = readdirSync(from).find((f) => own.test(f));
+    if (!found) await sleep(100);
+  }
+  if (!found) throw new Error(`no CPU profile of process ${pid} in ${from}`);
+  renameSync(join(from, found), file);
+  rmSync(from, { recursive: true, force: true });
   return {
     ...summariseProfile(file, 20, window),
     ...(sql ? { sql, sqlSeconds: Math.round(seconds * 10) / 10 } : {}),

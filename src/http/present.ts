@@ -1,11 +1,11 @@
-import type { MessageRecord } from '../storage/contract.js';
+import type { MessageRecord, QueueEntry } from '../storage/contract.js';
 
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
 /** The queue item: the row as the original hub listed it. */
-export function queueItem(m: MessageRecord) {
+export function queueItem(m: QueueEntry) {
   return {
     id: m.id,
     message: m.message,

@@ -78,6 +78,13 @@ export interface MessageRecord {
   result: string | null;
 }
 
+/**
+ * A message as a queue listing returns it: without the columns that may be large (the payload,
+ * which a copy reads from its parent's row, the extra fields and the endpoint's result). The
+ * queue item of the API shows none of them; GET …/messages/{id} does.
+ */
+export type QueueEntry = Omit<MessageRecord, 'payload' | 'extra' | 'result'>;
+
 export interface NewIncoming {
   id: string;
   store_id: string;
@@ -228,7 +235,7 @@ export interface Storage extends MappingStorage, DeliveryStorage, IntegrationSto
     queue: QueueName,
     filter: QueueFilter,
     page: Page,
-  ): Promise<{ items: MessageRecord[]; total: number; capped: boolean }>;
+  ): Promise<{ items: QueueEntry[]; total: number; capped: boolean }>;
   queueCounts(storeId: string): Promise<QueueCounts>;
   availableMessages(storeId: string): Promise<string[]>;
 

@@ -48,6 +48,12 @@ export const MESSAGE_COLUMNS = MESSAGE_ROW_COLUMNS.filter(
   > => !INTERNAL.has(c),
 );
 
+/** The columns of a QueueEntry: a MessageRecord's but the payload, the extra fields and the result. */
+export const QUEUE_ENTRY_COLUMNS = MESSAGE_COLUMNS.filter(
+  (c): c is Exclude<(typeof MESSAGE_COLUMNS)[number], 'payload' | 'extra' | 'result'> =>
+    c !== 'payload' && c !== 'extra' && c !== 'result',
+);
+
 /** The rows of one queue of one store that match a listing filter (no ordering, no paging). */
 export function filterMessages(db: Db, storeId: string, queue: QueueName, filter: QueueFilter) {
   let q = db.selectFrom('messages').where('store_id', '=', storeId).where('queue_name', '=', queue);

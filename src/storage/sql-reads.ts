@@ -1,8 +1,16 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
-import type { ChildSummary, MessageRecord, Page, QueueCounts, QueueFilter, QueueName } from './contract.js';
+import type {
+  ChildSummary,
+  MessageRecord,
+  Page,
+  QueueCounts,
+  QueueEntry,
+  QueueFilter,
+  QueueName,
+} from './contract.js';
 import type { NotificationFilter, NotificationRecord } from './delivery-contract.js';
 import type { DB } from './schema.js';
-import { filterMessages, MESSAGE_SELECTION, messageById } from './sql-messages.js';
+import { filterMessages, messageById, QUEUE_ENTRY_COLUMNS } from './sql-messages.js';
 
 /** A connection apart for listings and counts (SQLite's reader thread; DialectHooks.reader). */
 export interface SqlReader {
@@ -59,7 +67,7 @@ export class SqlReads {
     queue: QueueName,
     filter: QueueFilter,
     page: Page,
-  ): Promise<{ items: MessageRecord[]; total: number; capped: boolean }> {
+  ): Promise<{ items: QueueEntry[]; total: number; capped: boolean }> {
     const q = filterMessages(this.reader, storeId, queue, filter);
     // Counting a million archived rows costs more than the page itself, so the count stops at
     // COUNT_CAP + 1 rows: exact below the cap, "at least COUNT_CAP" above it.
@@ -69,8 +77,10 @@ export class SqlReads {
       .as('limited');
     // the page and its total from one snapshot: a message archived meanwhile is in both or neither
     const [items, counted] = await this.together(
+      // no payload: a copy's would cost a lookup of its parent's row, and a page of large ones
+      // megabytes through the reader thread, for a queue item that shows none
       q
-        .select(MESSAGE_SELECTION)
+        .select(QUEUE_ENTRY_COLUMNS)
         .orderBy('id', 'desc')
         .limit(page.per_page)
         .offset((page.page - 1) * page.per_page)

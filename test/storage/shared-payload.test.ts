@@ -61,11 +61,10 @@ for (const backend of backends()) {
       assert.equal(await stored(parentId), PAYLOAD);
       for (const id of copies) assert.equal(await stored(id), '');
       for (const id of copies) assert.equal((await storage.getMessage(storeId, id))?.payload, PAYLOAD);
+      // a listing reads no payload at all (its queue items show none)
       const listed = await storage.listQueue(storeId, 'accepted', {}, { page: 1, per_page: 10 });
-      assert.deepEqual(
-        listed.items.map((m) => m.payload),
-        [PAYLOAD, PAYLOAD],
-      );
+      assert.deepEqual(listed.items.map((m) => m.id).sort(), [...copies].sort());
+      for (const item of listed.items) assert.equal('payload' in item, false);
       const leased = await storage.leaseDeliveries('lease', 10, Date.now(), 30_000, []);
       assert.deepEqual(leased.map((m) => [m.id, m.payload]).sort(), copies.map((id) => [id, PAYLOAD]).sort());
     });

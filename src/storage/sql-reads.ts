@@ -1,4 +1,5 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
+import { ArchiveCounts } from './archive-counts.js';
 import type {
   ChildSummary,
   MessageRecord,
@@ -34,6 +35,7 @@ export class SqlReads {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly separate?: SqlReader,
+    private readonly archiveCounts = new ArchiveCounts(),
   ) {
     this.reader = separate?.db ?? db;
   }
@@ -95,22 +97,35 @@ export class SqlReads {
   }
 
   async queueCounts(storeId: string): Promise<QueueCounts> {
-    // one snapshot: a message moving from the accepted queue to the archive is counted once
-    const [rows, archived] = await this.together(
-      this.reader
-        .selectFrom('messages')
-        .select(['queue_name', 'state', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('store_id', '=', storeId)
-        .where('queue_name', 'in', ['incoming', 'accepted'])
-        .groupBy(['queue_name', 'state'])
-        .compile(),
-      this.reader
-        .selectFrom('messages')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('store_id', '=', storeId)
-        .where('queue_name', '=', 'archived')
-        .compile(),
-    );
+    const byState = this.reader
+      .selectFrom('messages')
+      .select(['queue_name', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('store_id', '=', storeId)
+      .where('queue_name', 'in', ['incoming', 'accepted'])
+      .groupBy(['queue_name', 'state'])
+      .compile();
+    // the work queues are counted every time; a large archive's count may be one made a moment
+    // ago (archive-counts.ts)
+    let rows: { queue_name: string; state: string; n: number }[];
+    let archived = this.archiveCounts.reusable(storeId, Date.now());
+    if (archived === undefined) {
+      const startedAt = Date.now();
+      // one snapshot: a message moving from the accepted queue to the archive is counted once
+      const [states, total] = await this.together(
+        byState,
+        this.reader
+          .selectFrom('messages')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('store_id', '=', storeId)
+          .where('queue_name', '=', 'archived')
+          .compile(),
+      );
+      rows = states;
+      archived = Number(total[0]?.n ?? 0);
+      this.archiveCounts.counted(storeId, archived, startedAt, Date.now());
+    } else {
+      rows = (await this.reader.executeQuery(byState)).rows;
+    }
     const counts: QueueCounts = {
       incoming: 0,
       pending: 0,
@@ -118,7 +133,7 @@ export class SqlReads {
       failing: 0,
       scheduled: 0,
       parked: 0,
-      archived: Number(archived[0]?.n ?? 0),
+      archived,
     };
     for (const row of rows) {
       if (row.queue_name === 'incoming') counts.incoming += Number(row.n);

@@ -94,6 +94,10 @@ export function queueRoutes(ctx: AppContext) {
       {
         schema: {
           summary: 'Message counts per queue and state',
+          description:
+            'The incoming and accepted figures are counted on every call. The archive of 100,000 messages ' +
+            'or more is counted at most about once per twenty times what a count costs (at most every ' +
+            '10 s): between two counts `archived` is the last one (docs/storage.md).',
           tags,
           security: storeSecurity,
           params: StoreParams,

@@ -19,28 +19,55 @@ export interface ArchiveCountPolicy {
 
 export const ARCHIVE_COUNT_POLICY: ArchiveCountPolicy = { fromRows: 100_000, factor: 20, maxMs: 10_000 };
 
-/** The archive counts of each store still fit for reuse (see ArchiveCountPolicy). */
+/**
+ * The archive counts of each store (see ArchiveCountPolicy). A store's entry goes through three
+ * states: none (count on every call), `kept` (a count to answer until `until`), and, for a store
+ * whose last count was large, `counting` (a count under way that callers arriving meanwhile share
+ * instead of starting their own: on SQLite's one reader thread they would queue up one behind
+ * the other, each counting the same rows). Times are milliseconds of a monotonic clock.
+ */
 export class ArchiveCounts {
-  private readonly counts = new Map<string, { n: number; until: number }>();
+  private readonly stores = new Map<string, { n: number; until: number; counting?: Promise<number> }>();
 
   constructor(private readonly policy: ArchiveCountPolicy = ARCHIVE_COUNT_POLICY) {}
 
-  /** A count that may still be answered at `now`, if there is one. */
-  reusable(storeId: string, now: number): number | undefined {
-    const kept = this.counts.get(storeId);
-    if (!kept) return undefined;
-    if (now < kept.until) return kept.n;
-    this.counts.delete(storeId);
-    return undefined;
+  /** A figure that may be answered at `now` without counting: a recent count, or one under way. */
+  reusable(storeId: string, now: number): number | Promise<number> | undefined {
+    const entry = this.stores.get(storeId);
+    if (!entry) return undefined;
+    if (now < entry.until) return entry.n;
+    return entry.counting;
+  }
+
+  /**
+   * A count has started at `startedAt`. Callers arriving before it ends share it if the store's
+   * archive was large at its last count; a small archive's callers each count (each sees what was
+   * archived before its own call).
+   */
+  counting(storeId: string, count: Promise<number>, startedAt: number, now: () => number): Promise<number> {
+    const entry = this.stores.get(storeId);
+    const shared = count.then(
+      (n) => {
+        this.counted(storeId, n, startedAt, now());
+        return n;
+      },
+      (err: unknown) => {
+        const current = this.stores.get(storeId);
+        if (current?.counting === shared) current.counting = undefined;
+        throw err;
+      },
+    );
+    if (entry) entry.counting = shared;
+    return shared;
   }
 
   /** A count just made, read from `startedAt` to `now`. */
   counted(storeId: string, n: number, startedAt: number, now: number): void {
     if (n < this.policy.fromRows) {
-      this.counts.delete(storeId);
+      this.stores.delete(storeId);
       return;
     }
     const cost = Math.max(0, now - startedAt);
-    this.counts.set(storeId, { n, until: now + Math.min(cost * this.policy.factor, this.policy.maxMs) });
+    this.stores.set(storeId, { n, until: now + Math.min(cost * this.policy.factor, this.policy.maxMs) });
   }
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { ArchiveCountPolicy } from './archive-counts.js';
 import type { Storage } from './contract.js';
 import { openPostgres } from './postgres/open.js';
 import { openSqlite, type SqliteSync } from './sqlite/open.js';
@@ -9,6 +10,8 @@ export interface StorageOptions {
   dataDir: string;
   sqliteSync?: SqliteSync;
   poolSize?: number;
+  /** When GET …/queues may reuse a large archive's count (archive-counts.ts; tests shorten it). */
+  archiveCounts?: ArchiveCountPolicy;
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -25,8 +28,8 @@ export function sqliteFile(url: string | undefined, dataDir: string): string {
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const url = options.databaseUrl;
   const storage = isPostgresUrl(url)
-    ? openPostgres(url, { poolSize: options.poolSize ?? 10 })
-    : openSqlite(sqliteFile(url, options.dataDir), options.sqliteSync);
+    ? openPostgres(url, { poolSize: options.poolSize ?? 10, archiveCounts: options.archiveCounts })
+    : openSqlite(sqliteFile(url, options.dataDir), options.sqliteSync, undefined, options.archiveCounts);
   try {
     await storage.migrate();
   } catch (err) {

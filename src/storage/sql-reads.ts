@@ -104,14 +104,16 @@ export class SqlReads {
       .where('queue_name', 'in', ['incoming', 'accepted'])
       .groupBy(['queue_name', 'state'])
       .compile();
-    // the work queues are counted every time; a large archive's count may be one made a moment
-    // ago (archive-counts.ts)
+    // The work queues are counted on every call. The archive is counted with them, in one
+    // snapshot, unless a large archive's count was made a moment ago or is under way
+    // (archive-counts.ts): then its figure is that count's, and a message archived since is in
+    // neither figure until the next count.
     let rows: { queue_name: string; state: string; n: number }[];
-    let archived = this.archiveCounts.reusable(storeId, Date.now());
-    if (archived === undefined) {
-      const startedAt = Date.now();
-      // one snapshot: a message moving from the accepted queue to the archive is counted once
-      const [states, total] = await this.together(
+    let archived: number;
+    const reused = this.archiveCounts.reusable(storeId, performance.now());
+    if (reused === undefined) {
+      const startedAt = performance.now();
+      const both = this.together(
         byState,
         this.reader
           .selectFrom('messages')
@@ -120,11 +122,15 @@ export class SqlReads {
           .where('queue_name', '=', 'archived')
           .compile(),
       );
-      rows = states;
-      archived = Number(total[0]?.n ?? 0);
-      this.archiveCounts.counted(storeId, archived, startedAt, Date.now());
+      const counted = this.archiveCounts.counting(
+        storeId,
+        both.then(([, total]) => Number(total[0]?.n ?? 0)),
+        startedAt,
+        () => performance.now(),
+      );
+      [[rows], archived] = await Promise.all([both, counted]);
     } else {
-      rows = (await this.reader.executeQuery(byState)).rows;
+      [{ rows }, archived] = await Promise.all([this.reader.executeQuery(byState), reused]);
     }
     const counts: QueueCounts = {
       incoming: 0,

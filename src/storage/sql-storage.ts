@@ -1,4 +1,5 @@
 import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import { type ArchiveCountPolicy, ArchiveCounts } from './archive-counts.js';
 import type { Storage } from './contract.js';
 import type { DeliveryStorage } from './delivery-contract.js';
 import type { IntegrationStorage, SchedulerStorage } from './integration-contract.js';
@@ -82,12 +83,13 @@ export class SqlStorage implements Storage {
   constructor(
     readonly db: Kysely<DB>,
     private readonly hooks: DialectHooks,
+    options: { archiveCounts?: ArchiveCountPolicy | undefined } = {},
   ) {
     this.dialect = hooks.dialect;
     const notify = (trx: Tx, channel: WakeChannel) => this.notify(trx, channel);
     this.stores = new SqlStores(db, hooks.lock);
     this.ingest = new SqlIngest(db, hooks, notify);
-    this.reads = new SqlReads(db, hooks.reader);
+    this.reads = new SqlReads(db, hooks.reader, new ArchiveCounts(options.archiveCounts));
     this.delivery = new SqlDelivery(db, hooks.dialect, notify, hooks.runWrite);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);

@@ -95,9 +95,10 @@ export function queueRoutes(ctx: AppContext) {
         schema: {
           summary: 'Message counts per queue and state',
           description:
-            'The incoming and accepted figures are counted on every call. The archive of 100,000 messages ' +
-            'or more is counted at most about once per twenty times what a count costs (at most every ' +
-            '10 s): between two counts `archived` is the last one (docs/storage.md).',
+            'The incoming and accepted figures are counted on every call. An archive of 100,000 messages ' +
+            'or more is counted again once the last count is twenty times older than it took (at most ' +
+            '10 s): until then `archived` is that count, and a message archived since is in no figure ' +
+            '(docs/storage.md).',
           tags,
           security: storeSecurity,
           params: StoreParams,

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import type { ArchiveCountPolicy } from '../archive-counts.js';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
@@ -11,6 +12,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export interface PostgresOptions {
   /** Connections in this process's pool (default 10). */
   poolSize?: number;
+  /** When GET …/queues may reuse a large archive's count (archive-counts.ts). */
+  archiveCounts?: ArchiveCountPolicy | undefined;
 }
 
 export function openPostgres(url: string, options: PostgresOptions = {}): SqlStorage {
@@ -23,22 +26,26 @@ export function openPostgres(url: string, options: PostgresOptions = {}): SqlSto
   // but an 'error' event with no listener would end the process.
   pool.on('connect', (client) => client.on('error', () => {}));
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  return new SqlStorage(kysely, {
-    dialect: 'postgres',
-    intakeMode: 'lock-in-transaction',
-    migrations: POSTGRES_MIGRATIONS,
-    insertChunk: 1000,
-    lock: async (trx, name) => {
-      await sql`SELECT pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+  return new SqlStorage(
+    kysely,
+    {
+      dialect: 'postgres',
+      intakeMode: 'lock-in-transaction',
+      migrations: POSTGRES_MIGRATIONS,
+      insertChunk: 1000,
+      lock: async (trx, name) => {
+        await sql`SELECT pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
+      },
+      notify: async (trx, channel) => {
+        await sql`SELECT pg_notify(${WAKE_CHANNEL}, ${channel})`.execute(trx);
+      },
+      listen: (onWake, onError) => {
+        const notifier = new PgNotifier(url, onWake, onError);
+        notifier.start();
+        return () => notifier.stop();
+      },
+      close: async () => {},
     },
-    notify: async (trx, channel) => {
-      await sql`SELECT pg_notify(${WAKE_CHANNEL}, ${channel})`.execute(trx);
-    },
-    listen: (onWake, onError) => {
-      const notifier = new PgNotifier(url, onWake, onError);
-      notifier.start();
-      return () => notifier.stop();
-    },
-    close: async () => {},
-  });
+    { archiveCounts: options.archiveCounts },
+  );
 }

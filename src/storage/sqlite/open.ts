@@ -2,6 +2,7 @@ import { type fdatasync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
+import type { ArchiveCountPolicy } from '../archive-counts.js';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
 import { startCheckpointer } from './checkpointer.js';
@@ -35,6 +36,7 @@ export function openSqlite(
   sync: SqliteSync = 'full',
   /** The WAL's fdatasync (a test passes one it can hold). */
   datasync?: typeof fdatasync,
+  archiveCounts?: ArchiveCountPolicy,
 ): SqlStorage {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
@@ -49,31 +51,36 @@ export function openSqlite(
   const dialect = new CachingSqliteDialect(db, syncer && (() => syncer.sync()));
   const kysely = new Kysely<DB>({ dialect });
   const reader = new SqliteReader(file);
-  return new SqlStorage(kysely, {
-    dialect: 'sqlite',
-    intakeMode: 'select-then-apply',
-    migrations: SQLITE_MIGRATIONS,
-    insertChunk: 400,
-    insertMessageRows: messageInserter(db),
-    runWrite: statementRunner(db),
-    reader: {
-      db: new Kysely<DB>({ dialect: new SqliteReaderDialect(reader) }),
-      together: (queries) => reader.readTogether(queries.map((q) => ({ sql: q.sql, params: q.parameters }))),
+  return new SqlStorage(
+    kysely,
+    {
+      dialect: 'sqlite',
+      intakeMode: 'select-then-apply',
+      migrations: SQLITE_MIGRATIONS,
+      insertChunk: 400,
+      insertMessageRows: messageInserter(db),
+      runWrite: statementRunner(db),
+      reader: {
+        db: new Kysely<DB>({ dialect: new SqliteReaderDialect(reader) }),
+        together: (queries) =>
+          reader.readTogether(queries.map((q) => ({ sql: q.sql, params: q.parameters }))),
+      },
+      ...(syncer
+        ? {
+            early: {
+              db: new Kysely<DB>({ dialect: dialect.unsynced(() => syncer.error) }),
+              durable: () => syncer.sync(),
+            },
+          }
+        : {}),
+      observeSyncs: (observe) => {
+        if (syncer) syncer.observe = observe;
+      },
+      close: async () => {
+        await syncer?.close();
+        await stopCheckpointer();
+      },
     },
-    ...(syncer
-      ? {
-          early: {
-            db: new Kysely<DB>({ dialect: dialect.unsynced(() => syncer.error) }),
-            durable: () => syncer.sync(),
-          },
-        }
-      : {}),
-    observeSyncs: (observe) => {
-      if (syncer) syncer.observe = observe;
-    },
-    close: async () => {
-      await syncer?.close();
-      await stopCheckpointer();
-    },
-  });
+    { archiveCounts },
+  );
 }

@@ -2,8 +2,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root (dist/bench/processes.js → ../../). */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repository root: ../../ from the built dist/bench/processes.js, ../ from bench/processes.ts
+ * (the tests import the harness's modules from source).
+ */
+export const ROOT = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/bench/') ? '../../' : '../', import.meta.url),
+);
 export const DIST = `${ROOT}dist/`;
 const PROBE = `${DIST}bench/eld-probe.js`;
 

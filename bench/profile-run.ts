@@ -88,6 +88,15 @@ export async function runProfiles(
   return out;
 }
 
+/**
+ * The main thread's profile of process `pid` among file names: Node names a profile
+ * CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile, the main thread being thread 0.
+ */
+export function mainThreadProfile(files: readonly string[], pid: number): string | undefined {
+  const own = new RegExp(`^CPU\\.\\d+\\.\\d+\\.${pid}\\.0\\.\\d+\\.cpuprofile$`);
+  return files.find((f) => own.test(f));
+}
+
 function emptied(d: string): string {
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d, { recursive: true });
@@ -106,12 +115,10 @@ async function finish(
   const seconds = (Date.now() - since) / 1000;
   const pid = hub.child.pid;
   await stop(hub.child);
-  // Node names a profile CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile, the main thread
-  // being thread 0, and writes it as the process exits.
-  const own = new RegExp(`\\.${pid}\\.0\\.\\d+\\.cpuprofile$`);
+  // written as the process exits
   let found: string | undefined;
   for (let i = 0; i < 50 && !found; i++) {
-    found = readdirSync(from).find((f) => own.test(f));
+    found = mainThreadProfile(readdirSync(from), pid);
     if (!found) await sleep(100);
   }
   if (!found) throw new Error(`no CPU profile of process ${pid} in ${from}`);

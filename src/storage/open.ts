@@ -29,7 +29,9 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   const url = options.databaseUrl;
   const storage = isPostgresUrl(url)
     ? openPostgres(url, { poolSize: options.poolSize ?? 10, archiveCounts: options.archiveCounts })
-    : openSqlite(sqliteFile(url, options.dataDir), options.sqliteSync, undefined, options.archiveCounts);
+    : openSqlite(sqliteFile(url, options.dataDir), options.sqliteSync, {
+        archiveCounts: options.archiveCounts,
+      });
   try {
     await storage.migrate();
   } catch (err) {

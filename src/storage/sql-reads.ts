@@ -1,5 +1,5 @@
 import { type CompiledQuery, type Kysely, sql } from 'kysely';
-import { ArchiveCounts } from './archive-counts.js';
+import type { ArchiveCounts } from './archive-counts.js';
 import type {
   ChildSummary,
   MessageRecord,
@@ -34,8 +34,8 @@ export class SqlReads {
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly separate?: SqlReader,
-    private readonly archiveCounts = new ArchiveCounts(),
+    private readonly separate: SqlReader | undefined,
+    private readonly archiveCounts: ArchiveCounts,
   ) {
     this.reader = separate?.db ?? db;
   }

@@ -21,7 +21,7 @@ async function deliveredOnce(datasync: typeof fdatasync) {
   const endpoint = await TestEndpoint.start();
   const t = await testHub('sqlite', {
     openStorage: async (config: ReturnType<typeof loadConfig>) => {
-      const storage = openSqlite(sqliteFile(config.databaseUrl, config.dataDir), 'full', datasync);
+      const storage = openSqlite(sqliteFile(config.databaseUrl, config.dataDir), 'full', { datasync });
       await storage.migrate();
       return storage;
     },

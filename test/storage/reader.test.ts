@@ -15,7 +15,6 @@ import { ROOT } from '../helpers/process.js';
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-reader-'));
 const file = join(dir, 'hub.db');
 const ARCHIVED = 300_000;
-const REUSE = { fromRows: 100_000, factor: 1_000_000, maxMs: 1_500 };
 let storage: Storage;
 let storeId: string;
 
@@ -35,8 +34,7 @@ before(async () => {
      FROM n`,
   ).run(ARCHIVED, storeId);
   db.close();
-  // every count of this archive is reused for exactly 1.5 s (its cost times a million, capped)
-  storage = await openStorage({ databaseUrl: file, dataDir: dir, archiveCounts: REUSE });
+  storage = await openStorage({ databaseUrl: file, dataDir: dir });
 });
 
 after(async () => {
@@ -80,50 +78,6 @@ test('a listing that scans the whole archive leaves the event loop free: a push 
   // the counts of GET …/queues read the same archive off the event loop too
   const counts = await storage.queueCounts(storeId);
   assert.equal(counts.archived, ARCHIVED);
-});
-
-/** Archives every message in the incoming queue (no mapping takes them); returns how many. */
-async function archiveIncoming(): Promise<number> {
-  return storage.intake(
-    100,
-    (batch) => batch.map((m) => ({ id: m.id, copies: [], reason: 'no mapping' })),
-    Date.now(),
-  );
-}
-
-/** Asks for the counts until the archive holds `n`, for at most 5 s (the reuse lasts 1.5 s). */
-async function countsUntilArchived(n: number) {
-  const seen = new Set<number>();
-  const until = Date.now() + 5_000;
-  for (;;) {
-    const counts = await storage.queueCounts(storeId);
-    seen.add(counts.archived);
-    assert.equal(counts.incoming, 0, 'the work queues are counted every time');
-    if (counts.archived === n || Date.now() > until) return { counts, seen };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-test("a large archive's count is reused for a moment; the work queues are counted every time", async () => {
-  const start = (await storage.queueCounts(storeId)).archived;
-  await storage.push({ message: newIncoming(storeId) });
-  const first = await archiveIncoming();
-  assert.ok(first >= 1);
-  const caughtUp = await countsUntilArchived(start + first);
-  assert.equal(caughtUp.counts.archived, start + first);
-  assert.ok(
-    [...caughtUp.seen].every((n) => n === start || n === start + first),
-    [...caughtUp.seen].join(),
-  );
-
-  // that answer came from a count of 300,000 rows: it is reused for the next 1.5 s
-  await storage.push({ message: newIncoming(storeId) });
-  assert.equal(await archiveIncoming(), 1);
-  const right = await storage.queueCounts(storeId);
-  assert.equal(right.incoming, 0);
-  assert.equal(right.archived, start + first, 'the archive figure lags…');
-  const later = await countsUntilArchived(start + first + 1);
-  assert.equal(later.counts.archived, start + first + 1, '…for a bounded time');
 });
 
 test('the reader sees what was committed before it reads, and reports SQL errors as errors', async () => {

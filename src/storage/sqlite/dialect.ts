@@ -14,6 +14,20 @@ import {
   SqliteQueryCompiler,
 } from 'kysely';
 
+/** What every SQLite dialect of the hub shares with Kysely's own: SQL, adapter, introspection. */
+export abstract class SqliteDialectBase implements Dialect {
+  abstract createDriver(): Driver;
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
 /**
  * Kysely's own SQLite driver prepares every statement anew and opens transactions with a
  * deferred BEGIN. This one keeps prepared statements (the hub runs the same few statements all
@@ -33,20 +47,6 @@ import {
  * the syncer has failed for good, that twin refuses to start anything: what it committed would be
  * acted on and never made durable.
  */
-/** What every SQLite dialect of the hub shares with Kysely's own: SQL, adapter, introspection. */
-export abstract class SqliteDialectBase implements Dialect {
-  abstract createDriver(): Driver;
-  createAdapter(): DialectAdapter {
-    return new SqliteAdapter();
-  }
-  createQueryCompiler(): QueryCompiler {
-    return new SqliteQueryCompiler();
-  }
-  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
-    return new SqliteIntrospector(db);
-  }
-}
-
 export class CachingSqliteDialect extends SqliteDialectBase {
   private readonly core: SqliteCore;
   /** Whether destroying this dialect's Kysely closes the database (the unsynced twin's does not). */

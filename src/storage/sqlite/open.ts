@@ -34,9 +34,12 @@ export function checkpointRemainder(db: Database.Database): void {
 export function openSqlite(
   file: string,
   sync: SqliteSync = 'full',
-  /** The WAL's fdatasync (a test passes one it can hold). */
-  datasync?: typeof fdatasync,
-  archiveCounts?: ArchiveCountPolicy,
+  options: {
+    /** The WAL's fdatasync (a test passes one it can hold). */
+    datasync?: typeof fdatasync;
+    /** When GET …/queues may reuse a large archive's count (archive-counts.ts). */
+    archiveCounts?: ArchiveCountPolicy | undefined;
+  } = {},
 ): SqlStorage {
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
@@ -47,7 +50,7 @@ export function openSqlite(
   // checkpoints run in a worker thread (checkpointer.ts); this threshold is only the safety net
   db.pragma('wal_autocheckpoint = 20000');
   const stopCheckpointer = startCheckpointer(file, () => checkpointRemainder(db));
-  const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`, datasync) : undefined;
+  const syncer = sync === 'full' ? new WalSyncer(`${file}-wal`, options.datasync) : undefined;
   const dialect = new CachingSqliteDialect(db, syncer && (() => syncer.sync()));
   const kysely = new Kysely<DB>({ dialect });
   const reader = new SqliteReader(file);
@@ -81,6 +84,6 @@ export function openSqlite(
         await stopCheckpointer();
       },
     },
-    { archiveCounts },
+    { archiveCounts: options.archiveCounts },
   );
 }

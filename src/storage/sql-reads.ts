@@ -40,14 +40,28 @@ export class SqlReads {
     this.reader = separate?.db ?? db;
   }
 
-  /** Two reads in one snapshot where the dialect offers it (SQLite's reader), else side by side. */
+  /**
+   * Two reads in one snapshot, so that their figures agree: a message that moves meanwhile is in
+   * both or in neither. SQLite: one read transaction on the reader thread. PostgreSQL: one
+   * REPEATABLE READ transaction, whose snapshot is taken at its first statement (READ COMMITTED
+   * takes one per statement: two reads side by side on two pool connections counted a message
+   * moving between them twice, or not at all). It costs the two reads running one after the other
+   * on one connection instead of side by side.
+   */
   private async together<A, B>(a: CompiledQuery<A>, b: CompiledQuery<B>): Promise<[A[], B[]]> {
     if (this.separate) {
       const [rowsA, rowsB] = await this.separate.together([a, b]);
       return [rowsA as A[], rowsB as B[]];
     }
-    const [ra, rb] = await Promise.all([this.db.executeQuery(a), this.db.executeQuery(b)]);
-    return [ra.rows, rb.rows];
+    return this.db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        const ra = await trx.executeQuery(a);
+        const rb = await trx.executeQuery(b);
+        return [ra.rows, rb.rows];
+      });
   }
 
   getMessage(storeId: string, id: string): Promise<MessageRecord | undefined> {

@@ -53,7 +53,7 @@ export interface DialectHooks {
    * Where listings and counts run (sql-reads.ts). SQLite: a connection in a worker thread, so a
    * long scan leaves the event loop free; `together` runs reads in one read transaction there, so
    * a listing's page and its total agree. Without it (PostgreSQL, whose pool is already
-   * asynchronous) they run on `db`, side by side.
+   * asynchronous) they run on `db`, two that must agree in one REPEATABLE READ transaction.
    */
   readonly reader?: SqlReader;
   /** Reports disk sync durations (SQLite: the WAL syncer). */

@@ -160,8 +160,12 @@ export interface SchedulerStorage {
   getScheduler(storeId: string, idOrName: string): Promise<Scheduler | undefined>;
   /** Throws SchedulerNameTaken on a name clash. */
   createScheduler(scheduler: Scheduler): Promise<Scheduler>;
-  /** Replaces the client fields, next_run_at and updated_at; undefined when it is gone. */
-  updateScheduler(scheduler: Scheduler): Promise<Scheduler | undefined>;
+  /**
+   * Replaces the client fields and updated_at, and next_run_at unless `keepTiming`: an edit that
+   * leaves the timing alone must not write back a due time it read, which a tick fired since may
+   * have moved on (the tick would fire again). Undefined when it is gone.
+   */
+  updateScheduler(scheduler: Scheduler, keepTiming?: boolean): Promise<Scheduler | undefined>;
   deleteScheduler(storeId: string, id: string): Promise<boolean>;
   /**
    * Fires due schedulers: in one transaction, claims up to `limit` enabled schedulers whose

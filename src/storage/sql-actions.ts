@@ -84,14 +84,25 @@ export class SqlActions {
       let n = 0;
       for (let i = 0; i < ids.length; i += 500) {
         const chunk = ids.slice(i, i + 500);
-        const res = await trx
+        // the ids were listed before their rows were locked: a copy leased meanwhile by another
+        // process is skipped by the UPDATE, and its identifier key must stay with it
+        const archived = await trx
           .updateTable('messages')
           .set(archivedByHand(now))
           .where('id', 'in', chunk)
           .where('state', 'in', [...RETRYABLE])
-          .executeTakeFirst();
-        n += Number(res.numUpdatedRows);
-        await trx.deleteFrom('identifier_keys').where('message_id', 'in', chunk).execute();
+          .returning('id')
+          .execute();
+        n += archived.length;
+        if (archived.length > 0)
+          await trx
+            .deleteFrom('identifier_keys')
+            .where(
+              'message_id',
+              'in',
+              archived.map((r) => r.id),
+            )
+            .execute();
       }
       return n;
     });

@@ -83,12 +83,16 @@ export async function createScheduler(db: Db, scheduler: Scheduler): Promise<Sch
   return fromRow(row);
 }
 
-export async function updateScheduler(db: Db, scheduler: Scheduler): Promise<Scheduler | undefined> {
-  const { id, store_id, created_at, last_run_at, ...changes } = toRow(scheduler);
+export async function updateScheduler(
+  db: Db,
+  scheduler: Scheduler,
+  keepTiming = false,
+): Promise<Scheduler | undefined> {
+  const { id, store_id, created_at, last_run_at, next_run_at, ...changes } = toRow(scheduler);
   try {
     const res = await db
       .updateTable('schedulers')
-      .set(changes)
+      .set(keepTiming ? changes : { ...changes, next_run_at })
       .where('store_id', '=', store_id)
       .where('id', '=', id)
       .executeTakeFirst();

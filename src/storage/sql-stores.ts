@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Store, StoreSchema, StoreToken } from './contract.js';
 import type { DB } from './schema.js';
 
@@ -78,27 +78,24 @@ export class SqlStores {
     return rows.map((r) => r.token_hash);
   }
 
+  /**
+   * One statement, so that two writers at once (two hub processes) each get a version of their
+   * own and neither fails on the first registration: a read, then an INSERT or UPDATE, gave both
+   * the same version, or one of them a unique violation.
+   */
   async putStoreSchema(schema: StoreSchema): Promise<StoreSchema> {
-    return this.db.transaction().execute(async (trx) => {
-      const prior = await trx
-        .selectFrom('store_schemas')
-        .select('version')
-        .where('store_id', '=', schema.store_id)
-        .where('message', '=', schema.message)
-        .executeTakeFirst();
-      const row = { ...schema, version: (prior?.version ?? 0) + 1 };
-      if (prior) {
-        await trx
-          .updateTable('store_schemas')
-          .set({ schema: row.schema, version: row.version, updated_at: row.updated_at })
-          .where('store_id', '=', schema.store_id)
-          .where('message', '=', schema.message)
-          .execute();
-      } else {
-        await trx.insertInto('store_schemas').values(row).execute();
-      }
-      return row;
-    });
+    return this.db
+      .insertInto('store_schemas')
+      .values({ ...schema, version: 1 })
+      .onConflict((oc) =>
+        oc.columns(['store_id', 'message']).doUpdateSet((eb) => ({
+          schema: eb.ref('excluded.schema'),
+          version: sql<number>`store_schemas.version + 1`,
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   async getStoreSchema(storeId: string, message: string): Promise<StoreSchema | undefined> {

@@ -176,12 +176,11 @@ export function schedulerRoutes(ctx: AppContext) {
         const next_run_at = !fields.enabled ? null : retimed ? firstTick(fields, now) : existing.next_run_at;
         let updated: Scheduler | undefined;
         try {
-          updated = await ctx.storage.updateScheduler({
-            ...existing,
-            ...fields,
-            next_run_at,
-            updated_at: now,
-          });
+          // unchanged timing: the stored due time stays, whatever a tick did since `existing` was read
+          updated = await ctx.storage.updateScheduler(
+            { ...existing, ...fields, next_run_at, updated_at: now },
+            fields.enabled && !retimed,
+          );
         } catch (err) {
           if (err instanceof SchedulerNameTaken) throw nameTaken();
           throw err;

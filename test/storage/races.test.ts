@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { newStore } from '../../src/http/routes/stores.js';
+import { newId } from '../../src/ids.js';
+import { SchedulerRunner } from '../../src/pipeline/scheduler.js';
+import type { IntakeDecision, MessageRecord, Storage } from '../../src/storage/contract.js';
+import { openStorage } from '../../src/storage/open.js';
+import { backends, freshDatabase, type TestDatabase } from '../helpers/databases.js';
+import { newIncoming } from '../helpers/messages.js';
+
+/**
+ * Writes that race another process (PostgreSQL: any number of hubs share the database; SQLite:
+ * one hub, but two storages on one file behave alike). Each case is an interleaving a review
+ * found and reproduced; the assertions fail on the code before its fix.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const backend of backends()) {
+  describe(`races between processes (${backend})`, () => {
+    let db: TestDatabase;
+    let a: Storage;
+    let b: Storage;
+    let storeId: string;
+
+    before(async () => {
+      db = await freshDatabase(backend);
+      a = await openStorage({ databaseUrl: db.url, dataDir: db.dataDir });
+      b = await openStorage({ databaseUrl: db.url, dataDir: db.dataDir });
+      const { store, token } = newStore('Races');
+      storeId = store.id;
+      await a.createStore(store, token);
+    });
+    after(async () => {
+      await a.close();
+      await b.close();
+      await db.drop();
+    });
+
+    test('two processes registering a store schema at once each get a version of their own', async () => {
+      const put = (s: Storage, i: number) =>
+        s.putStoreSchema({
+          store_id: storeId,
+          message: 'acme:race:new',
+          schema: JSON.stringify({ title: `v${i}` }),
+          version: 0,
+          updated_at: Date.now(),
+        });
+      const versions: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const [x, y] = await Promise.all([put(a, 2 * i), put(b, 2 * i + 1)]);
+        versions.push(x.version, y.version);
+      }
+      assert.deepEqual(
+        [...versions].sort((p, q) => p - q),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      assert.equal((await a.getStoreSchema(storeId, 'acme:race:new'))?.version, 20);
+    });
+
+    test("an edit that keeps a scheduler's timing does not bring back a due time a tick moved on", async () => {
+      const t0 = Date.now();
+      await a.createScheduler({
+        id: newId(),
+        store_id: storeId,
+        name: 'poll',
+        key: 'acme:poll',
+        interval: 60,
+        cron: null,
+        payload: {},
+        enabled: true,
+        next_run_at: t0 - 1,
+        last_run_at: null,
+        created_at: t0,
+        updated_at: t0,
+      });
+      // PUT …/schedulers/poll with a new payload reads the scheduler …
+      const read = await a.getScheduler(storeId, 'poll');
+      assert.ok(read);
+      // … another process fires the due tick meanwhile …
+      const runner = new SchedulerRunner(b, () => {});
+      assert.equal(await runner.step(Date.now()), 1);
+      const moved = (await a.getScheduler(storeId, 'poll'))?.next_run_at;
+      assert.ok(moved && moved > Date.now());
+      // … and the route writes its edit, timing unchanged
+      const updated = await a.updateScheduler({ ...read, payload: { v: 2 }, updated_at: Date.now() }, true);
+      assert.deepEqual(updated?.payload, { v: 2 });
+      assert.equal(updated?.next_run_at, moved, 'the due time the tick set stays');
+      assert.equal(await runner.step(Date.now()), 0, 'no second tick');
+    });
+
+    if (backend === 'postgres') {
+      test('bulk archive keeps the identifier key of a copy another process leased meanwhile', async () => {
+        const { store, token } = newStore('Archive race');
+        await a.createStore(store, token);
+        // a copy with an identifier key for this test's message; the other store's scheduler tick
+        // (the test before) goes to the archive
+        const decide = (batch: MessageRecord[]): IntakeDecision[] =>
+          batch.map((m) =>
+            m.store_id !== store.id
+              ? { id: m.id, copies: [], reason: 'no mapping' }
+              : {
+                  id: m.id,
+                  copies: [
+                    {
+                      id: newId(),
+                      mapping_id: newId(),
+                      consumer: 'acme.orders',
+                      ordering_key: null,
+                      dedup: { key: 'order#42', expires_at: Date.now() + 86_400_000 },
+                    },
+                  ],
+                },
+          );
+        await a.push({ message: newIncoming(store.id, 'acme:order:new') });
+        assert.ok((await a.intake(10, decide, Date.now())) >= 1);
+        const raw = new pg.Client({ connectionString: db.url });
+        await raw.connect();
+        try {
+          const copy = (
+            await raw.query<{ id: string }>(
+              `SELECT id FROM messages WHERE store_id = $1 AND queue_name = 'accepted'`,
+              [store.id],
+            )
+          ).rows[0]!.id;
+          // another process's lease of the copy, its UPDATE done and not yet committed
+          await raw.query('BEGIN');
+          await raw.query(
+            `UPDATE messages SET state = 'running', lease_owner = 'other:1', lease_expires_at = $2, locked_at = $3 WHERE id = $1`,
+            [copy, Date.now() + 30_000, Date.now()],
+          );
+          // an operator archives every match: it lists the copy as pending, then waits on its row
+          const archiving = a.archiveMatching(store.id, {}, Date.now());
+          await sleep(300);
+          await raw.query('COMMIT');
+          assert.equal(await archiving, 0, 'the leased copy is not archived');
+          const keys = await raw.query(`SELECT message_id FROM identifier_keys WHERE message_id = $1`, [
+            copy,
+          ]);
+          assert.deepEqual(
+            keys.rows.map((r) => r.message_id),
+            [copy],
+            'its key still stands for the delivery under way',
+          );
+        } finally {
+          await raw.end();
+        }
+      });
+    }
+  });
+}

@@ -112,6 +112,17 @@ for (const backend of backends()) {
       assert.ok(badState.body.errors['/query/state']);
       const badPage = await t.get('queues/accepted?per_page=1000');
       assert.equal(badPage.status, 422);
+      // a page whose row offset would not fit a 64-bit integer (it was a 500)
+      for (const path of [
+        'queues/archived?page=1e20',
+        'queues/archived?page=400000000000000000',
+        'notifications?page=1e20',
+      ]) {
+        const huge = await t.get(path);
+        assert.equal(huge.status, 422, path);
+        assert.ok(huge.body.errors['/query/page'], path);
+      }
+      assert.equal((await t.get('queues/archived?page=1000000')).status, 200);
       const unknown = await t.get('queues/outgoing');
       assert.equal(unknown.status, 404);
     });

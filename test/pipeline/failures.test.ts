@@ -164,7 +164,27 @@ for (const backend of backends()) {
       );
       endpoint.handler = () => ({ status: 500 });
       for (let i = 0; i < 2; i++) await settled(t, ['parked']);
-      const archived = await call(t, 'POST', `messages/archive?mapping_id=${mapping.id}`);
+      // a misspelt filter is refused, not ignored (ignored, it would archive every message)
+      const typo = await call(t, 'POST', `messages/archive?mapping=${mapping.id}`);
+      assert.equal(typo.status, 422);
+      assert.ok(typo.body.errors['/query/mapping'], JSON.stringify(typo.body));
+      const typoInBody = await call(t, 'POST', 'messages/archive', { mappingId: mapping.id });
+      assert.equal(typoInBody.status, 422);
+      assert.ok(typoInBody.body.errors['/mappingId'], JSON.stringify(typoInBody.body));
+      const paged = await call(t, 'POST', `messages/archive?mapping_id=${mapping.id}&page=2`);
+      assert.equal(paged.status, 422, 'a bulk action acts on every match: no page');
+      const disagree = await call(t, 'POST', `messages/archive?mapping_id=${mapping.id}`, {
+        mapping_id: 'another',
+      });
+      assert.equal(disagree.status, 422);
+      assert.ok(disagree.body.errors['/mapping_id']);
+      assert.equal(
+        (await call(t, 'GET', `queues/accepted?state=parked&mapping_id=${mapping.id}`)).body.length,
+        2,
+        'the refused requests changed nothing',
+      );
+      // the filters may come as a JSON body too
+      const archived = await call(t, 'POST', 'messages/archive', { mapping_id: mapping.id });
       assert.deepEqual(archived.body, { affected: 2 });
       const never = await call(t, 'GET', `queues/archived?state=never_processed&mapping_id=${mapping.id}`);
       assert.equal(never.body.length, 2);

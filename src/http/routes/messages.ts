@@ -7,7 +7,22 @@ import { FieldErrorList, HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { canAttempt, iso, parseStored, queueItem } from '../present.js';
 import { errorResponses, QueueItem, storeSecurity, Timestamp } from '../schemas.js';
-import { QueueQuery, toFilter } from './queues.js';
+import { QueueFilterFields, toFilter } from './queues.js';
+
+/** A bulk action's filters: the listing's, strictly (a misspelt filter must not widen the action). */
+const BulkFilter = Type.Object(QueueFilterFields, { additionalProperties: false });
+
+/** The filters of the query string and of the body together; one given both ways must agree. */
+function bulkFilter(query: unknown, body: unknown): Record<string, string> {
+  const fromQuery = (query ?? {}) as Record<string, string>;
+  const fromBody = (body ?? {}) as Record<string, string>;
+  const errors = new FieldErrorList();
+  for (const [k, v] of Object.entries(fromBody))
+    if (fromQuery[k] !== undefined && fromQuery[k] !== v)
+      errors.add(`/${k}`, 'differs from the same filter in the query string');
+  errors.throwIfAny();
+  return { ...fromQuery, ...fromBody };
+}
 
 export const Notification = Type.Object({
   id: Type.String(),
@@ -223,17 +238,25 @@ export function messageRoutes(ctx: AppContext) {
                 ? 'Retry every matching accepted message now'
                 : 'Archive every matching accepted message',
             description:
-              'Takes the filters of the queue listing (query string); answers how many messages were affected.',
+              'Takes the filters of the queue listing, in the query string or as a JSON body (not ' +
+              'page or per_page: it acts on every match); answers how many messages were affected. ' +
+              'An unknown filter is refused rather than ignored, which would act on every message.',
             tags,
             security: storeSecurity,
             params: Type.Object({ store_id: Type.String() }),
-            querystring: QueueQuery,
+            querystring: BulkFilter,
+            body: BulkFilter,
             response: { 200: Type.Object({ affected: Type.Integer() }), ...errorResponses },
+          },
+          // no body is no filter in the body (the schema then checks an empty object)
+          preValidation: (req, _reply, done) => {
+            req.body ??= {};
+            done();
           },
         },
         async (req) => {
           const storeId = storeOf(req).id;
-          const filter = toFilter(req.query as never);
+          const filter = toFilter(bulkFilter(req.query, req.body));
           const affected =
             action === 'retry'
               ? await ctx.storage.retryMatching(storeId, filter, Date.now())

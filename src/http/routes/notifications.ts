@@ -3,14 +3,14 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, storeSecurity } from '../schemas.js';
 import { Notification, presentNotification } from './messages.js';
-import { setPageHeaders } from './queues.js';
+import { PAGE_MAX, setPageHeaders } from './queues.js';
 
 const Query = Type.Object({
   level: Type.Optional(Type.String({ enum: ['info', 'warn', 'error'] })),
   reference_type: Type.Optional(Type.String({ examples: ['order'] })),
   reference_token: Type.Optional(Type.String({ description: 'Compared without case, e.g. an order number' })),
   message_id: Type.Optional(Type.String({ description: 'The accepted message the notification came with' })),
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX, default: 1 })),
   per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
 });
 

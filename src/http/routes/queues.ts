@@ -17,9 +17,14 @@ const STATES = [...new Set<string>([...ACCEPTED_STATES, ...ARCHIVED_STATES])];
 const PER_PAGE_DEFAULT = 25;
 const PER_PAGE_MAX = 100;
 
-export const QueueQuery = Type.Object({
-  page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
-  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: PER_PAGE_MAX, default: PER_PAGE_DEFAULT })),
+/**
+ * The highest page a listing serves: past it the row offset no longer fits the databases' 64-bit
+ * integers (a `page=1e20` was a 500). A million pages of 100 is a hundred million messages.
+ */
+export const PAGE_MAX = 1_000_000;
+
+/** The listing filters, shared by the queue listing and the bulk actions. */
+export const QueueFilterFields = {
   message: Type.Optional(Type.String({ description: 'Message type, e.g. order:new' })),
   state: Type.Optional(Type.String({ enum: STATES })),
   start_date: Type.Optional(Type.String({ description: 'ISO 8601; created at or after' })),
@@ -30,6 +35,12 @@ export const QueueQuery = Type.Object({
   source: Type.Optional(
     Type.String({ enum: ['incoming', 'accepted'], description: 'Archived only: the queue it left' }),
   ),
+};
+
+export const QueueQuery = Type.Object({
+  page: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX, default: 1 })),
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: PER_PAGE_MAX, default: PER_PAGE_DEFAULT })),
+  ...QueueFilterFields,
 });
 
 type Query = {

@@ -10,11 +10,12 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { newId } from '../ids.js';
+import { jsonProblem } from '../json-limits.js';
 import type { MessageValidator } from '../pipeline/validation.js';
 import type { Storage } from '../storage/contract.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
-import { HubError } from './errors.js';
+import { HubError, invalid } from './errors.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import type { Metrics } from './metrics.js';
 import { explainRoutes } from './routes/explain.js';
@@ -113,10 +114,11 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(new HubError('EMPTY_BODY'), undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (err) {
-      done(
+      return done(
         new HubError(
           'MALFORMED_JSON',
           undefined,
@@ -125,6 +127,9 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         undefined,
       );
     }
+    const problem = jsonProblem(parsed);
+    if (problem) return done(invalid({ [problem.pointer]: [problem.reason] }), undefined);
+    done(null, parsed);
   });
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {

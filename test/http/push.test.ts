@@ -88,6 +88,29 @@ for (const backend of backends()) {
       assert.equal(empty.status, 400);
     });
 
+    test('422 for JSON nested too deeply or with a number too large, and nothing stored', async () => {
+      const stored = async () =>
+        Object.values((await t.get('queues')).body as Record<string, number>).reduce((a, b) => a + b, 0);
+      await t.drained();
+      const before = await stored();
+      const deep = `{"message":"acme:deep:new","payload":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+      const tooDeep = await t.push(deep);
+      assert.equal(tooDeep.status, 422, JSON.stringify(tooDeep.body));
+      const [pointer, reasons] = Object.entries(tooDeep.body.errors)[0] as [string, string[]];
+      assert.match(pointer, /^\/payload\/a(\/0)+$/);
+      assert.match(reasons[0]!, /nests deeper than 256 levels/);
+      const huge = await t.push('{"message":"stock:change","payload":{"sku":"a","quantity":1e400}}');
+      assert.equal(huge.status, 422);
+      assert.deepEqual(huge.body.errors, {
+        '/payload/quantity': ['is a number too large to represent (at most about 1.8e308)'],
+      });
+      const fine = await t.push(
+        `{"message":"acme:deep:new","payload":{"a":${'['.repeat(200)}1e308${']'.repeat(200)}}}`,
+      );
+      assert.equal(fine.status, 201, 'deep but within the bound, and a large finite number, pass');
+      assert.equal(await stored(), before + 1, 'only the accepted push was stored');
+    });
+
     test('415 for a body that is not JSON', async () => {
       const res = await t.hub.app.inject({
         method: 'POST',

@@ -1,3 +1,4 @@
+import { jsonProblem } from '../../json-limits.js';
 import { checkMessageType } from '../envelope.js';
 
 /**
@@ -61,6 +62,11 @@ export function parseReply(contentType: string | undefined, body: string): Parse
     parsed = JSON.parse(body);
   } catch (err) {
     if (announced) out.malformed = `reply announced JSON but is not: ${(err as Error).message}`;
+    return out;
+  }
+  const problem = jsonProblem(parsed);
+  if (problem) {
+    out.malformed = `reply is JSON the hub cannot keep: ${problem.pointer} ${problem.reason}`;
     return out;
   }
   if (!isObject(parsed)) return out;

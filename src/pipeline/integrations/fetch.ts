@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { jsonProblem } from '../../json-limits.js';
 import { VERSION } from '../../version.js';
 
 /**
@@ -72,11 +73,15 @@ export async function fetchDescriptor(base: string, options: FetchOptions = {}):
         chunks.push(chunk as Buffer);
       }
       const text = Buffer.concat(chunks).toString('utf8');
+      let json: unknown;
       try {
-        return { ok: true, json: JSON.parse(text) };
+        json = JSON.parse(text);
       } catch (err) {
         return fail(first, `is not valid JSON (${(err as Error).message})`);
       }
+      const problem = jsonProblem(json);
+      if (problem) return fail(first, `is not usable JSON (${problem.pointer} ${problem.reason})`);
+      return { ok: true, json };
     }
   } catch (err) {
     if (signal.aborted) return fail(first, `did not answer within ${timeoutMs / 1000} s`);

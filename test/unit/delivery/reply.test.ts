@@ -89,3 +89,15 @@ test('a body announced as JSON that is not JSON is malformed; plain text is fine
   assert.equal(parseReply(json, '').malformed, undefined);
   assert.equal(parseReply(json, '[1,2]').json, undefined);
 });
+
+test('a reply nested too deeply or with a number too large is malformed, and nothing of it is taken', () => {
+  const deep = parseReply(json, `{"parameters":[{"name":"p","value":${'['.repeat(300)}${']'.repeat(300)}}]}`);
+  assert.match(
+    deep.malformed ?? '',
+    /cannot keep: \/parameters\/0\/value(\/0)+ nests deeper than 256 levels/,
+  );
+  assert.deepEqual(deep.parameters, []);
+  const huge = parseReply(json, '{"messages":[{"message":"stock:change","payload":{"quantity":1e400}}]}');
+  assert.match(huge.malformed ?? '', /\/messages\/0\/payload\/quantity is a number too large/);
+  assert.deepEqual(huge.messages, []);
+});

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { jsonProblem, MAX_JSON_DEPTH } from '../../src/json-limits.js';
+
+const nested = (levels: number, leaf: string) =>
+  JSON.parse(`${'['.repeat(levels)}${leaf}${']'.repeat(levels)}`);
+
+test('documents within the bounds pass', () => {
+  assert.equal(jsonProblem({ order: { lines: [{ sku: 'A', quantity: 2, price: 1.5e10 }] } }), undefined);
+  assert.equal(jsonProblem(nested(MAX_JSON_DEPTH, '1')), undefined);
+  assert.equal(jsonProblem(null), undefined);
+  assert.equal(jsonProblem('text'), undefined);
+});
+
+test('nesting past the bound is found, with where', () => {
+  const problem = jsonProblem({ payload: nested(MAX_JSON_DEPTH, '1') });
+  assert.ok(problem);
+  assert.equal(problem.pointer, `/payload${'/0'.repeat(MAX_JSON_DEPTH - 1)}`);
+  assert.match(problem.reason, /nests deeper than 256 levels/);
+});
+
+test('a number that overflowed to Infinity is found, with where; keys are escaped (RFC 6901)', () => {
+  assert.deepEqual(jsonProblem(JSON.parse('{"a/b":{"c~d":[0, -1e999]}}')), {
+    pointer: '/a~1b/c~0d/1',
+    reason: 'is a number too large to represent (at most about 1.8e308)',
+  });
+  assert.equal(jsonProblem(JSON.parse('[1.7976931348623157e308]')), undefined);
+});

@@ -3,19 +3,21 @@ import type { Ajv2020 } from './ajv.js';
 import { createAjv } from './ajv.js';
 import type { PayloadValidator, SchemaIssue } from './issues.js';
 import { pointerSegment, toIssues } from './issues.js';
+import { linearRegExp } from './linear-regexp.js';
 
 /**
  * Limits on schemas that stores register for their message types. Ajv turns a schema into code, so a tenant's
  * schema is untrusted input: these caps bound compile time and memory. Depth counts nested objects/arrays,
- * the root being 1. Long regular expressions are refused because patterns run on every payload; the cap
- * limits, but cannot rule out, catastrophic backtracking (plugging RE2 in through Ajv's `code.regExp`
- * option would be the full fix).
+ * the root being 1. Patterns run on every payload, in linear time (linear-regexp.ts: RE2's engine, so a
+ * pattern cannot backtrack catastrophically); long ones are refused all the same. `uniqueItems` compares
+ * every pair of items unless the items are of scalar types, so it needs those or a bounded `maxItems`.
  */
 export const STORE_SCHEMA_LIMITS: {
   readonly maxBytes: number;
   readonly maxDepth: number;
   readonly maxPattern: number;
-} = Object.freeze({ maxBytes: 64 * 1024, maxDepth: 32, maxPattern: 256 });
+  readonly maxUniqueItems: number;
+} = Object.freeze({ maxBytes: 64 * 1024, maxDepth: 32, maxPattern: 256, maxUniqueItems: 1000 });
 
 const ROOT = '/schema';
 const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
@@ -106,7 +108,9 @@ export class StoreSchemaCache {
 function compileIsolated(schema: object): ValidateFunction {
   // validateSchema: false because preflight has already checked the schema against the meta-schema in the
   // shared checker; compiling the meta-schema again in every private instance would triple the cost.
-  return createAjv({ addUsedSchema: false, validateSchema: false }).compile(schema);
+  return createAjv({ addUsedSchema: false, validateSchema: false, code: { regExp: linearRegExp } }).compile(
+    schema,
+  );
 }
 
 let checker: Ajv2020 | undefined;
@@ -201,6 +205,8 @@ const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
  *   "#/$defs/x" point into the meta-schema.
  * - `$schema`, when present, must name draft 2020-12, the only dialect the hub compiles.
  * - `pattern` sources and `patternProperties` keys are capped at maxPattern characters.
+ * - `uniqueItems: true` needs `items` of scalar types (checked in one pass) or `maxItems` of at most
+ *   maxUniqueItems items (checked pair by pair: 60,000 distinct objects held the event loop for seconds).
  */
 function checkKeywords(schema: unknown, path: string, issues: SchemaIssue[]): void {
   if (!isObject(schema)) return;
@@ -220,6 +226,13 @@ function checkKeywords(schema: unknown, path: string, issues: SchemaIssue[]): vo
   const max = STORE_SCHEMA_LIMITS.maxPattern;
   if (typeof schema.pattern === 'string' && schema.pattern.length > max) {
     issues.push({ pointer: `${path}/pattern`, message: `must not be longer than ${max} characters` });
+  }
+  if (schema.uniqueItems === true && !uniqueInOnePass(schema)) {
+    const most = STORE_SCHEMA_LIMITS.maxUniqueItems;
+    issues.push({
+      pointer: `${path}/uniqueItems`,
+      message: `needs "items" of scalar types or "maxItems" of at most ${most} (it compares every pair of items otherwise)`,
+    });
   }
   if (isObject(schema.patternProperties)) {
     for (const source of Object.keys(schema.patternProperties)) {
@@ -243,6 +256,15 @@ function checkKeywords(schema: unknown, path: string, issues: SchemaIssue[]): vo
     if (!Array.isArray(list)) continue;
     for (const [i, sub] of list.entries()) checkKeywords(sub, `${path}/${keyword}/${i}`, issues);
   }
+}
+
+/** Ajv checks uniqueItems in one pass when the items' declared types are all scalar. */
+function uniqueInOnePass(schema: Record<string, unknown>): boolean {
+  const items = schema.items;
+  const types = isObject(items) ? items.type : undefined;
+  const list = typeof types === 'string' ? [types] : Array.isArray(types) ? types : [];
+  if (list.length > 0 && list.every((t) => t !== 'object' && t !== 'array')) return true;
+  return typeof schema.maxItems === 'number' && schema.maxItems <= STORE_SCHEMA_LIMITS.maxUniqueItems;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

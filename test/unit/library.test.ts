@@ -348,6 +348,42 @@ describe('store schemas: checkStoreSchema', () => {
     assert.match(checkStoreSchema({ $ref: '#/$defs/missing' })[0]!.message, /cannot be compiled/);
     assert.deepEqual(pointersOf(checkStoreSchema({ pattern: '(' })), ['/schema']);
   });
+
+  it('runs patterns in linear time, and refuses what only a backtracking engine can run', () => {
+    // with JavaScript's engine this pattern and payload held the event loop for ever
+    const validate = new StoreSchemaCache().validator('store1:acme:redos:v1', {
+      type: 'object',
+      properties: { s: { type: 'string', pattern: '^(a+)+$' }, code: { pattern: '^[A-Z]{3}-\\d+$' } },
+      patternProperties: { '^x-': { type: 'string' } },
+    });
+    const started = performance.now();
+    assert.deepEqual(pointersOf(validate({ s: `${'a'.repeat(50_000)}!` })), ['/payload/s']);
+    assert.ok(performance.now() - started < 2_000, 'answered at once');
+    assert.deepEqual(validate({ s: 'aaa', code: 'ABC-12', 'x-note': 'n' }), []);
+    assert.deepEqual(pointersOf(validate({ code: 'abc-12' })), ['/payload/code']);
+    assert.deepEqual(pointersOf(validate({ 'x-note': 1 })), ['/payload/x-note']);
+    for (const pattern of ['^(?=a)b', '(a)\\1']) {
+      const issues = checkStoreSchema({ properties: { s: { pattern } } });
+      assert.match(issues[0]?.message ?? '', /cannot be compiled/, pattern);
+    }
+  });
+
+  it('allows uniqueItems only where it is checked in one pass or over a bounded list', () => {
+    assert.deepEqual(pointersOf(checkStoreSchema({ properties: { tags: { uniqueItems: true } } })), [
+      '/schema/properties/tags/uniqueItems',
+    ]);
+    assert.deepEqual(
+      pointersOf(checkStoreSchema({ uniqueItems: true, items: { type: 'object' }, maxItems: 1001 })),
+      ['/schema/uniqueItems'],
+    );
+    for (const ok of [
+      { uniqueItems: true, items: { type: 'string' } },
+      { uniqueItems: true, items: { type: ['integer', 'string'] } },
+      { uniqueItems: true, items: { type: 'object' }, maxItems: 1000 },
+      { uniqueItems: false },
+    ])
+      assert.deepEqual(checkStoreSchema(ok), [], JSON.stringify(ok));
+  });
 });
 
 describe('store schemas: StoreSchemaCache', () => {

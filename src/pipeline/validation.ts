@@ -1,4 +1,4 @@
-import { library, type SchemaIssue, StoreSchemaCache } from '../library/index.js';
+import { library, type SchemaIssue, StoreSchemaCache, StoreSchemaError } from '../library/index.js';
 import type { Storage, StoreSchema } from '../storage/contract.js';
 
 interface StoreEntry {
@@ -25,10 +25,24 @@ export class MessageValidator {
     const issues = library.validate(type, payload);
     const own = (await this.storeSchemas(storeId, now)).get(type);
     if (own) {
-      const validator = this.compiled.validator(
-        `${storeId}\u0000${type}\u0000${own.version}`,
-        JSON.parse(own.schema),
-      );
+      let validator: (payload: unknown) => SchemaIssue[];
+      try {
+        validator = this.compiled.validator(
+          `${storeId}\u0000${type}\u0000${own.version}`,
+          JSON.parse(own.schema),
+        );
+      } catch (err) {
+        if (!(err instanceof StoreSchemaError)) throw err;
+        // registered under older rules (a lookaround pattern, before patterns ran on RE2): the
+        // type's messages are refused with the reason until the store registers a schema anew
+        return [
+          ...issues,
+          {
+            pointer: '',
+            message: `cannot be checked: the store's schema for ${type} no longer compiles (${err.issues.map((i) => i.message).join('; ')}); register it again`,
+          },
+        ];
+      }
       issues.push(...validator(payload));
     }
     return issues;

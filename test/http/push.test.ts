@@ -251,4 +251,37 @@ describe('store schemas over HTTP', () => {
       await t.close();
     }
   });
+
+  test('a pattern is tried in linear time; a schema registered under older rules refuses its type with the reason', async () => {
+    const t = await testHub('sqlite');
+    try {
+      // stored before patterns ran on RE2 (a lookahead, which no longer compiles), written
+      // before the PUT below so the validator's cache of this store's schemas includes it
+      await t.hub.storage.putStoreSchema({
+        store_id: t.storeId,
+        message: 'acme:old:x',
+        schema: JSON.stringify({ properties: { s: { pattern: '^(?=a)' } } }),
+        version: 0,
+        updated_at: Date.now(),
+      });
+      const put = await t.hub.app.inject({
+        method: 'PUT',
+        url: `/api/stores/${t.storeId}/message_types/acme:redos:x`,
+        headers: { 'x-augury-token': t.token, 'content-type': 'application/json' },
+        payload: JSON.stringify({
+          type: 'object',
+          properties: { s: { type: 'string', pattern: '^(a+)+$' } },
+        }),
+      });
+      assert.equal(put.statusCode, 200, put.body);
+      const hostile = await t.push({ message: 'acme:redos:x', payload: { s: `${'a'.repeat(1000)}!` } });
+      assert.equal(hostile.status, 422);
+      assert.ok(hostile.body.errors['/payload/s']);
+      const old = await t.push({ message: 'acme:old:x', payload: { s: 'a' } });
+      assert.equal(old.status, 422, JSON.stringify(old.body));
+      assert.match(JSON.stringify(old.body.errors), /no longer compiles.*register it again/);
+    } finally {
+      await t.close();
+    }
+  });
 });

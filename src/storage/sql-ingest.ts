@@ -28,6 +28,12 @@ type MessageRow = DB['messages'];
  */
 const PUSH_OVERLAP_BELOW = Number.POSITIVE_INFINITY;
 
+function byIdempotencyKey(a: PushRequest, b: PushRequest): number {
+  const x = `${a.message.store_id}\u0000${a.idempotency!.key}`;
+  const y = `${b.message.store_id}\u0000${b.idempotency!.key}`;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** Why a message that made no copy was skipped: all its copies were duplicates, or the router's reason. */
 function skipReason(decision: IntakeDecision, duplicates: number): string {
   return duplicates > 0 ? 'duplicate' : (decision.reason ?? 'no mapping');
@@ -161,8 +167,15 @@ export class SqlIngest {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];
       const copies: MessageRow[] = [];
+      // Keys are claimed in one order, (store, key), whatever the order of the pushes: two hub
+      // processes whose batches held the same keys in opposite orders (a client retrying through
+      // a load balancer) each waited for the other's key, and PostgreSQL's deadlock detector
+      // failed one batch, every push in it.
+      const claimed = new Map<PushRequest, boolean>();
+      for (const req of batch.filter((r) => r.idempotency).sort(byIdempotencyKey))
+        claimed.set(req, await this.claimIdempotencyKey(trx, req));
       for (const [i, req] of batch.entries()) {
-        if (req.idempotency && !(await this.claimIdempotencyKey(trx, req))) {
+        if (req.idempotency && !claimed.get(req)) {
           const prior = await trx
             .selectFrom('idempotency_keys')
             .select('response')
@@ -190,7 +203,8 @@ export class SqlIngest {
       if (copies.some((c) => c.queue_name === 'accepted' && c.state === 'pending'))
         await this.notify(trx, 'accepted');
       if (newTypes.size > 0) {
-        const values = [...newTypes].map((k) => {
+        // sorted for the same reason as the keys: another process may insert some of these too
+        const values = [...newTypes].sort().map((k) => {
           const [store_id, message] = k.split('\u0000') as [string, string];
           return { store_id, message };
         });

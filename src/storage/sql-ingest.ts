@@ -313,6 +313,13 @@ export class SqlIngest {
   ): Promise<number> {
     if (this.hooks.intakeMode === 'lock-in-transaction') {
       return this.withHandover(async (trx, reserved) => {
+        // One intake step at a time across every hub process. Side by side, B could route a later
+        // message while A still held an earlier one with the same ordering key (SKIP LOCKED passes
+        // it by); B's copy committed first, nothing visible was ahead of it, and it was delivered
+        // before A's. Serialized, a step claims only after the previous one committed, and makes
+        // its copies' ids after those (UUIDv7, same clock: the order the lease relies on).
+        // Intake is a short transaction next to the deliveries; a queue of them costs little.
+        await this.hooks.lock?.(trx, 'intake');
         const batch = await claimQuery(trx, limit).forUpdate().skipLocked().execute();
         if (batch.length === 0) return 0;
         const decisions = await decide(batch);

@@ -128,6 +128,55 @@ for (const backend of backends()) {
     });
 
     if (backend === 'postgres') {
+      test('copies with one ordering key are delivered in order when two processes route them', async () => {
+        const { store, token } = newStore('Ordering race');
+        await a.createStore(store, token);
+        const mine = (m: MessageRecord) => m.store_id === store.id;
+        const copyOf = (m: MessageRecord): IntakeDecision =>
+          mine(m)
+            ? {
+                id: m.id,
+                copies: [
+                  { id: newId(), mapping_id: 'ordered-map', consumer: 'acme.stock', ordering_key: 'sku-1' },
+                ],
+              }
+            : { id: m.id, copies: [], reason: 'no mapping' };
+        // earlier tests' messages go first, so that m1 and m2 are the only ones left
+        while ((await a.intake(1000, (batch) => batch.map(copyOf), Date.now())) > 0);
+        const m1 = newIncoming(store.id, 'acme:stock:change', '{"sku":"sku-1","n":1}');
+        const m2 = newIncoming(store.id, 'acme:stock:change', '{"sku":"sku-1","n":2}');
+        await a.push({ message: m1 });
+        await a.push({ message: m2 });
+        let open = () => {};
+        const gate = new Promise<void>((r) => {
+          open = r;
+        });
+        // process A claims m1 and is slow to commit (a GC pause, a slow router read) …
+        const stepA = a.intake(
+          1,
+          async (batch) => {
+            await gate;
+            return batch.map(copyOf);
+          },
+          Date.now(),
+        );
+        await sleep(200);
+        // … while process B's intake step runs
+        const stepB = b.intake(1, (batch) => batch.map(copyOf), Date.now());
+        await sleep(200);
+        const early = await b.leaseDeliveries('b:1', 10, Date.now(), 30_000, []);
+        assert.deepEqual(early, [], "nothing of m2's is delivered while m1's copy is not yet written");
+        open();
+        assert.equal(await stepA, 1);
+        assert.equal(await stepB, 1);
+        const leased = await b.leaseDeliveries('b:2', 10, Date.now(), 30_000, []);
+        assert.deepEqual(
+          leased.map((c) => c.parent_id),
+          [m1.id],
+          "m1's copy goes first; m2's waits behind it",
+        );
+      });
+
       test('bulk archive keeps the identifier key of a copy another process leased meanwhile', async () => {
         const { store, token } = newStore('Archive race');
         await a.createStore(store, token);

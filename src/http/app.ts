@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -77,6 +78,13 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     requestIdHeader: 'x-request-id',
     // a UUIDv7 of our own: a tenth of the cost of randomUUID, and time-ordered like message ids
     genReqId: () => newId(),
+    // errors Fastify raises before routing (a bad percent-encoding, an over-long path segment):
+    // answered from the catalog like every other error, not in Fastify's own body shape
+    frameworkErrors: (err, _req, reply) => {
+      const e =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new HubError('URI_TOO_LONG') : new HubError('BAD_URL');
+      (reply as FastifyReply).code(e.status).send(e.body());
+    },
     childLoggerFactory: lazyChildLogger,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 

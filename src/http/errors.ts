@@ -6,6 +6,10 @@
 export const ERRORS = {
   MALFORMED_JSON: { status: 400, message: 'Request body is not valid JSON.' },
   EMPTY_BODY: { status: 400, message: 'Request body is empty.' },
+  BAD_URL: {
+    status: 400,
+    message: 'Request URL is not valid: a path segment is not properly percent-encoded.',
+  },
   TOKEN_INVALID: { status: 401, message: 'Token is invalid.' },
   ADMIN_DISABLED: {
     status: 403,
@@ -28,6 +32,7 @@ export const ERRORS = {
     message: 'Integration is pending: its endpoint.json has not loaded (see error_messages).',
   },
   BODY_TOO_LARGE: { status: 413, message: 'Request body is too large.' },
+  URI_TOO_LONG: { status: 414, message: 'A path segment of the request URL is longer than 500 characters.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type must be application/json.' },
   INVALID_OBJECT: { status: 422, message: 'Invalid object.' },
   INTERNAL: { status: 500, message: 'Internal error.' },

@@ -104,9 +104,18 @@ for (const backend of backends()) {
     });
 
     test('422 on bad filters, 404 on an unknown queue', async () => {
-      const badDate = await t.get('queues/archived?start_date=yesterday');
-      assert.equal(badDate.status, 422);
-      assert.ok(badDate.body.errors['/query/start_date']);
+      for (const date of ['yesterday', '1', '0', 'March%207', '2026-13-45', '2026-11-28T25:00Z']) {
+        const badDate = await t.get(`queues/archived?start_date=${date}`);
+        assert.equal(badDate.status, 422, date);
+        assert.ok(badDate.body.errors['/query/start_date'], date);
+      }
+      for (const date of [
+        '2026-11-28',
+        '2026-11-28T17:38',
+        '2026-11-28T17:38:10.5Z',
+        '2026-11-28T17:38:10%2B01:00',
+      ])
+        assert.equal((await t.get(`queues/archived?end_date=${date}`)).status, 200, date);
       const badState = await t.get('queues/accepted?state=sleeping');
       assert.equal(badState.status, 422);
       assert.ok(badState.body.errors['/query/state']);
@@ -125,6 +134,17 @@ for (const backend of backends()) {
       assert.equal((await t.get('queues/archived?page=1000000')).status, 200);
       const unknown = await t.get('queues/outgoing');
       assert.equal(unknown.status, 404);
+      // errors raised before routing come from the catalog too
+      const badEncoding = await t.get('messages/%E0%A4%A');
+      assert.equal(badEncoding.status, 400);
+      assert.deepEqual(badEncoding.body, {
+        error: 'Request URL is not valid: a path segment is not properly percent-encoded.',
+      });
+      const tooLong = await t.get(`messages/${'a'.repeat(600)}`);
+      assert.equal(tooLong.status, 414);
+      assert.deepEqual(tooLong.body, {
+        error: 'A path segment of the request URL is longer than 500 characters.',
+      });
     });
 
     test('message detail, 404 for an unknown id', async () => {

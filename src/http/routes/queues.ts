@@ -47,13 +47,18 @@ type Query = {
   [K in keyof QueueFilter]?: string;
 } & { page?: number; per_page?: number };
 
+/** `2026-11-28`, `2026-11-28T17:38`, `2026-11-28T17:38:10.5Z`, `2026-11-28 17:38:10+01:00`. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
 /** Turns the listing's query string into a storage filter (shared by the bulk actions). */
 export function toFilter(query: Query): QueueFilter {
   const errors = new FieldErrorList();
   const date = (name: 'start_date' | 'end_date') => {
     const value = query[name];
     if (value === undefined) return undefined;
-    const ms = Date.parse(value);
+    // Date.parse alone also takes "1", "0" or "March 7" (as dates in 2000–2001): a bulk action
+    // with such a filter would act on the wrong messages
+    const ms = ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
     if (Number.isNaN(ms)) errors.add(`/query/${name}`, 'must be an ISO 8601 date or date-time');
     return ms;
   };

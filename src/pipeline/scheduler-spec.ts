@@ -43,6 +43,9 @@ export function cronProblem(expression: string): string | null {
     if (job.nextRun() === null) return 'never fires';
     return null;
   } catch (err) {
+    // croner searches for the next date recursively: for a date that never comes (31 February) it
+    // runs out of stack instead of answering null
+    if (err instanceof RangeError) return 'never fires (no date matches it)';
     return `is not a valid cron expression: ${(err as Error).message.replace(/^CronPattern: /, '')}`;
   }
 }

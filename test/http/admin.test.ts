@@ -41,6 +41,19 @@ for (const backend of backends()) {
       assert.equal(cross.statusCode, 401);
     });
 
+    test('a blank name or an unknown field answers 422 and creates nothing', async () => {
+      const before = (await admin('GET', '/api/stores')).json().length;
+      const blank = await admin('POST', '/api/stores', { name: '   ' });
+      assert.equal(blank.statusCode, 422);
+      assert.deepEqual(blank.json().errors, { '/name': ['must not be blank'] });
+      const extra = await admin('POST', '/api/stores', { name: 'Acme 2', plan: 'gold' });
+      assert.equal(extra.statusCode, 422);
+      assert.ok(extra.json().errors['/plan'], extra.body);
+      assert.equal((await admin('GET', '/api/stores')).json().length, before);
+      const trimmed = await admin('POST', '/api/stores', { name: '  Acme 3 ' });
+      assert.equal(trimmed.json().name, 'Acme 3');
+    });
+
     test('list stores; the token is never listed', async () => {
       const res = await admin('GET', '/api/stores');
       assert.equal(res.statusCode, 200);

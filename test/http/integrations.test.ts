@@ -149,6 +149,8 @@ for (const backend of backends()) {
         [{ name: 'nokey', url: endpoint.url }, '/token'],
         [{ name: 'has.dot', url: endpoint.url, token: 'k' }, '/name'],
         [{ name: 'ftp', url: 'ftp://example.com', token: 'k' }, '/url'],
+        [{ name: 'query', url: 'http://127.0.0.1:9/shop?x=1', token: 'k' }, '/url'],
+        [{ name: 'fragment', url: 'http://127.0.0.1:9/shop#top', token: 'k' }, '/url'],
         [{ name: 'extra', url: endpoint.url, token: 'k', colour: 'red' }, '/colour'],
         [{ name: 'shop', url: endpoint.url, token: 'k' }, '/name'],
       ];

@@ -233,6 +233,11 @@ describe('store schemas over HTTP', () => {
       assert.equal(wrong.statusCode, 422);
       assert.ok(Object.keys(wrong.json().errors).every((k) => k.startsWith('/schema')));
       assert.equal((await put('Bad Type', { schema: { type: 'object' } })).statusCode, 422);
+      for (const schema of ['nope', null, [], 1]) {
+        const notObject = await put('acme:wrapped:x', { schema });
+        assert.equal(notObject.statusCode, 422, JSON.stringify(schema));
+        assert.deepEqual(notObject.json().errors, { '/schema': ['must be an object (a JSON Schema)'] });
+      }
       const listed = await t.get('message_types');
       assert.deepEqual(listed.body, []);
       const ok = await put('acme:fine:x', { type: 'object', required: ['n'] });

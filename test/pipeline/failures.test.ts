@@ -226,6 +226,10 @@ for (const backend of backends()) {
       assert.equal(none.status, 422);
       assert.equal((await call(t, 'PUT', `messages/${pushed.body.message_id}`, { fly: true })).status, 422);
       assert.equal((await call(t, 'PUT', `messages/${pushed.body.message_id}`, {})).status, 422);
+      const yes = await call(t, 'PUT', `messages/${pushed.body.message_id}`, { attempt_now: 'yes' });
+      assert.deepEqual(yes.body.errors, { '/attempt_now': ['must be true'] });
+      const yesQuery = await call(t, 'PUT', `messages/${pushed.body.message_id}?archive=1`);
+      assert.deepEqual(yesQuery.body.errors, { '/query/archive': ['must be true'] });
       assert.equal(
         (await call(t, 'PUT', 'messages/0190a000-0000-7000-8000-000000000000', { archive: true })).status,
         404,

@@ -56,6 +56,10 @@ for (const backend of backends()) {
         assert.equal(res.status, 422, JSON.stringify(body));
         assert.ok(res.body.errors[pointer], `${pointer} in ${JSON.stringify(res.body)}`);
       }
+      // a date that never comes: croner ran out of stack looking for it
+      const never = await call(t, 'POST', 'schedulers', { key: 'acme:x', cron: '0 0 31 2,4,6,9,11 *' });
+      assert.equal(never.status, 422);
+      assert.deepEqual(never.body.errors['/cron'], ['never fires (no date matches it)']);
 
       const wrapped = await call(t, 'POST', 'schedulers', {
         scheduler: { name: 'nightly', key: 'acme:report', cron: '0 3 * * *', payload: { kind: 'daily' } },

@@ -87,8 +87,14 @@ export function messageTypeRoutes(ctx: AppContext) {
         const typeReason = checkMessageType(req.params.type);
         if (typeReason) throw invalid({ '/type': [typeReason] });
         const body = req.body as Record<string, unknown>;
-        const schema =
-          'schema' in body && body.schema && typeof body.schema === 'object' ? body.schema : body;
+        // "schema" is no JSON Schema keyword: a body with it is the wrapped form, whose value must
+        // be the schema (`{"schema": "nope"}` was stored as a bare schema that allowed everything)
+        if (
+          'schema' in body &&
+          (typeof body.schema !== 'object' || body.schema === null || Array.isArray(body.schema))
+        )
+          throw invalid({ '/schema': ['must be an object (a JSON Schema)'] });
+        const schema = 'schema' in body ? (body.schema as object) : body;
         const issues = checkStoreSchema(schema);
         if (issues.length > 0) throw invalid(issuesToFieldErrors(issues));
         const saved = await ctx.storage.putStoreSchema({

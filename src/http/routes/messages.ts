@@ -191,6 +191,12 @@ export function messageRoutes(ctx: AppContext) {
           if (!['attempt_now', 'archive', 'payload'].includes(key))
             errors.add(`/${key}`, 'is not a known action');
         }
+        for (const flag of ['attempt_now', 'archive'] as const) {
+          if (body[flag] !== undefined && typeof body[flag] !== 'boolean')
+            errors.add(`/${flag}`, 'must be true');
+          const q = query[flag];
+          if (q !== undefined && q !== 'true' && q !== 'false') errors.add(`/query/${flag}`, 'must be true');
+        }
         errors.throwIfAny();
         const attemptNow = body.attempt_now === true || query.attempt_now === 'true';
         const archive = body.archive === true || query.archive === 'true';

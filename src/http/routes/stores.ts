@@ -3,7 +3,7 @@ import { newId } from '../../ids.js';
 import type { Store, StoreToken } from '../../storage/contract.js';
 import { generateToken, hashToken, tokenHint } from '../../tokens.js';
 import type { App, AppContext } from '../app.js';
-import { HubError } from '../errors.js';
+import { HubError, invalid } from '../errors.js';
 import { requireAdmin } from '../guards.js';
 import { iso } from '../present.js';
 import { adminSecurity, ErrorBody, StoreParams } from '../schemas.js';
@@ -20,7 +20,10 @@ const TokenBody = Type.Object({
   revoked_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 const NewToken = Type.Object({ id: Type.String(), token: Type.String({ description: 'Shown only once' }) });
-const CreateStore = Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) });
+const CreateStore = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 200, description: 'Not blank; trimmed' }) },
+  { additionalProperties: false },
+);
 
 /** Creates a store with its first token. Shared by the admin API and the CLI's direct mode. */
 export function newStore(
@@ -74,7 +77,9 @@ export function storeRoutes(ctx: AppContext) {
         },
       },
       async (req, reply) => {
-        const { store, token, secret } = newStore(req.body.name.trim() || req.body.name);
+        const name = req.body.name.trim();
+        if (name === '') throw invalid({ '/name': ['must not be blank'] });
+        const { store, token, secret } = newStore(name);
         await ctx.storage.createStore(store, token);
         reply.code(201);
         return { ...presentStore(store), token: secret };

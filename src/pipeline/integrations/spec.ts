@@ -89,6 +89,11 @@ export function parseIntegration(body: unknown, base?: IntegrationFields): Integ
     if (parsed && parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
       errors.add('/url', 'must use http or https');
     }
+    // the hub appends /endpoint.json and the services' paths to it: a query or a fragment would
+    // end up in the middle of those URLs
+    if (parsed && (parsed.search !== '' || parsed.hash !== '' || /[?#]/.test(url))) {
+      errors.add('/url', 'must not have a query string or a fragment (the hub appends paths to it)');
+    }
   }
   const token = text(raw.token, '/token', errors, INTEGRATION_LIMITS.tokenLength);
   const category =

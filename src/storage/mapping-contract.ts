@@ -55,6 +55,18 @@ export class MappingNameTaken extends Error {
   }
 }
 
+/**
+ * updateMapping was given the version its fields were merged onto, and the mapping has moved past
+ * it (another edit, an integration refresh, another process): the caller merges again onto the
+ * mapping as it is now, instead of writing back fields it read before that change.
+ */
+export class MappingChanged extends Error {
+  override name = 'MappingChanged';
+  constructor(readonly mappingId: string) {
+    super(`mapping ${mappingId} changed since it was read`);
+  }
+}
+
 export interface MappingStorage {
   /** Every mapping of the store, enabled or not, ordered by name. */
   listMappings(storeId: string): Promise<Mapping[]>;
@@ -64,13 +76,15 @@ export interface MappingStorage {
   createMapping(mapping: Mapping): Promise<Mapping>;
   /**
    * Replaces the client fields of an existing mapping, sets `updated_at` and adds one to its version;
-   * undefined when it no longer exists. Throws MappingNameTaken on a name clash.
+   * undefined when it no longer exists. Throws MappingNameTaken on a name clash, and MappingChanged
+   * when `expectedVersion` is given and the stored version is another.
    */
   updateMapping(
     storeId: string,
     id: string,
     fields: MappingFields,
     now: number,
+    expectedVersion?: number,
   ): Promise<Mapping | undefined>;
   /** Deletes the mapping and its identifier keys; false when there was none. */
   deleteMapping(storeId: string, id: string): Promise<boolean>;

@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { FilterSpec } from '../pipeline/routing/filters.js';
 import {
   type Mapping,
+  MappingChanged,
   type MappingFields,
   MappingNameTaken,
   type MappingOptions,
@@ -132,16 +133,22 @@ export async function updateMapping(
   id: string,
   fields: MappingFields,
   now: number,
+  expectedVersion?: number,
 ): Promise<Mapping | undefined> {
   try {
     return await db.transaction().execute(async (trx) => {
-      const res = await trx
+      let update = trx
         .updateTable('mappings')
         .set({ ...fieldColumns(fields), updated_at: now, version: sql<number>`version + 1` })
         .where('store_id', '=', storeId)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 0) return undefined;
+        .where('id', '=', id);
+      if (expectedVersion !== undefined) update = update.where('version', '=', expectedVersion);
+      const res = await update.executeTakeFirst();
+      if (Number(res.numUpdatedRows) === 0) {
+        if (expectedVersion !== undefined && (await getMapping(trx, storeId, id)))
+          throw new MappingChanged(id);
+        return undefined;
+      }
       await bumpVersion(trx, storeId);
       return getMapping(trx, storeId, id);
     });

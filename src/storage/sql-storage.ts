@@ -182,8 +182,9 @@ export class SqlStorage implements Storage {
     id: string,
     fields: MappingFields,
     now: number,
+    expectedVersion?: number,
   ): Promise<Mapping | undefined> {
-    return mappings.updateMapping(this.db, storeId, id, fields, now);
+    return mappings.updateMapping(this.db, storeId, id, fields, now, expectedVersion);
   }
 
   deleteMapping(storeId: string, id: string): Promise<boolean> {

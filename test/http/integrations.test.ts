@@ -329,6 +329,29 @@ for (const backend of backends()) {
       served = descriptor();
     });
 
+    test('refresh: an edit made while endpoint.json is fetched is kept', async () => {
+      const [orders, shipments] = descriptor().services;
+      served = descriptor({ services: [{ ...orders, path: '/v3/orders' }, shipments] });
+      special = (path) => (path === '/endpoint.json' ? { body: served, delayMs: 500 } : undefined);
+      try {
+        const mapping = (await call(t, 'GET', 'mappings')).body.find((m: any) => m.name === 'shop.orders');
+        assert.equal(mapping.enabled, true);
+        const refreshing = call(t, 'POST', 'integrations/shop/refresh');
+        await new Promise((r) => setTimeout(r, 150));
+        // the refresh has read the integration's mappings and waits for endpoint.json
+        const off = await call(t, 'PUT', `mappings/${mapping.id}`, { enabled: false });
+        assert.equal(off.status, 200, JSON.stringify(off.body));
+        assert.equal((await refreshing).status, 200);
+        const after = (await call(t, 'GET', `mappings/${mapping.id}`)).body;
+        assert.equal(after.url, `${endpoint.url}/v3/orders`, 'the refresh applied');
+        assert.equal(after.enabled, false, 'and did not undo the edit');
+        await call(t, 'PUT', `mappings/${mapping.id}`, { enabled: true });
+      } finally {
+        special = undefined;
+        served = descriptor();
+      }
+    });
+
     test('the OpenAPI document lists the integration and scheduler routes', async () => {
       const doc = (await t.get('/api/openapi.json')).body;
       for (const path of [

@@ -2,7 +2,12 @@ import { Type } from 'typebox';
 import { looksLikeId, newId } from '../../ids.js';
 import { DEFAULT_OPTIONS, MAPPING_LIMITS, parseMapping } from '../../pipeline/mapping-spec.js';
 import { OPERATORS } from '../../pipeline/routing/filters.js';
-import { type Mapping, type MappingFields, MappingNameTaken } from '../../storage/mapping-contract.js';
+import {
+  type Mapping,
+  MappingChanged,
+  type MappingFields,
+  MappingNameTaken,
+} from '../../storage/mapping-contract.js';
 import type { App, AppContext } from '../app.js';
 import { HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
@@ -194,22 +199,35 @@ export function mappingRoutes(ctx: AppContext) {
       },
       async (req) => {
         const storeId = storeOf(req).id;
-        const existing = await load(storeId, req.params.mapping_id);
-        const fields = parse(req.body, existing);
-        if (fields.name !== existing.name) {
-          const other = await ctx.storage.findMappingByName(storeId, fields.name);
-          if (other && other.id !== existing.id) throw nameTaken();
+        // The given fields are merged onto the mapping as stored, and written only if it is still
+        // that version: otherwise (another edit, an integration refresh, another process between
+        // the read and the write) the merge is made again onto the newer one, so neither change
+        // silently undoes the other.
+        for (let attempt = 1; ; attempt++) {
+          const existing = await load(storeId, req.params.mapping_id);
+          const fields = parse(req.body, existing);
+          if (fields.name !== existing.name) {
+            const other = await ctx.storage.findMappingByName(storeId, fields.name);
+            if (other && other.id !== existing.id) throw nameTaken();
+          }
+          let updated: Mapping | undefined;
+          try {
+            updated = await ctx.storage.updateMapping(
+              storeId,
+              existing.id,
+              fields,
+              Date.now(),
+              existing.version,
+            );
+          } catch (err) {
+            if (err instanceof MappingNameTaken) throw nameTaken();
+            if (err instanceof MappingChanged && attempt < 10) continue;
+            throw err;
+          }
+          if (!updated) throw new HubError('MAPPING_NOT_FOUND');
+          changed(storeId);
+          return presentMapping(updated);
         }
-        let updated: Mapping | undefined;
-        try {
-          updated = await ctx.storage.updateMapping(storeId, existing.id, fields, Date.now());
-        } catch (err) {
-          if (err instanceof MappingNameTaken) throw nameTaken();
-          throw err;
-        }
-        if (!updated) throw new HubError('MAPPING_NOT_FOUND');
-        changed(storeId);
-        return presentMapping(updated);
       },
     );
 

@@ -4,7 +4,7 @@ import type {
   IntegrationDescriptor,
   IntegrationFields,
 } from '../../storage/integration-contract.js';
-import type { Mapping } from '../../storage/mapping-contract.js';
+import { type Mapping, MappingChanged } from '../../storage/mapping-contract.js';
 import { parseDescriptor, serviceUrl } from './descriptor.js';
 import { type FetchOptions, fetchDescriptor } from './fetch.js';
 
@@ -98,13 +98,25 @@ export async function syncMappings(
   now: number,
 ): Promise<number> {
   let changed = 0;
-  for (const m of owned) {
-    const service = integration.services.find((s) => s.name === serviceOf(integration, m));
-    const url = service ? serviceUrl(integration.url, service.path) : m.url;
-    if (url === m.url && m.token === integration.token) continue;
-    const { id, store_id, integration_id, created_at, updated_at, version, ...fields } = m;
-    await storage.updateMapping(store_id, id, { ...fields, url, token: integration.token }, now);
-    changed++;
+  for (const read of owned) {
+    // `owned` was read before endpoint.json was fetched: a mapping edited meanwhile is read again,
+    // so the refresh sets its URL and token without undoing the edit (a mapping disabled during
+    // the fetch came back enabled)
+    let m: Mapping | undefined = read;
+    for (let attempt = 1; m; attempt++) {
+      const service = integration.services.find((s) => s.name === serviceOf(integration, m!));
+      const url = service ? serviceUrl(integration.url, service.path) : m.url;
+      if (url === m.url && m.token === integration.token) break;
+      const { id, store_id, integration_id, created_at, updated_at, version, ...fields } = m;
+      try {
+        await storage.updateMapping(store_id, id, { ...fields, url, token: integration.token }, now, version);
+        changed++;
+        break;
+      } catch (err) {
+        if (!(err instanceof MappingChanged) || attempt >= 10) throw err;
+        m = await storage.getMapping(store_id, id);
+      }
+    }
   }
   return changed;
 }

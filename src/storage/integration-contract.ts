@@ -1,7 +1,7 @@
 import type { FilterSpec } from '../pipeline/routing/filters.js';
 import type { NewIncoming } from './contract.js';
-import type { DataType } from './delivery-contract.js';
-import type { MappingOptions } from './mapping-contract.js';
+import type { DataType, Parameter } from './delivery-contract.js';
+import type { Mapping, MappingFields, MappingOptions } from './mapping-contract.js';
 
 /**
  * Integrations and schedulers (SPEC §4.5) as storage sees them. Both are stored already validated
@@ -83,6 +83,15 @@ export class IntegrationNameTaken extends Error {
   }
 }
 
+/** What a sign-up writes (pipeline/integrations/signup.ts plans it; applySignup writes it). */
+export interface SignupWrites {
+  parameters: { parameter: Parameter; onlyIfAbsent: boolean }[];
+  mappings: (
+    | { create: Mapping }
+    | { id: string; fields: MappingFields; adopt: boolean; expectedVersion: number }
+  )[];
+}
+
 export interface IntegrationStorage {
   /** Ordered by name (code-unit order, the same on both backends). */
   listIntegrations(storeId: string): Promise<Integration[]>;
@@ -104,6 +113,13 @@ export interface IntegrationStorage {
     integrationId: string | null,
     now: number,
   ): Promise<boolean>;
+  /**
+   * Writes a sign-up in one transaction, so that a failure leaves nothing half-done: its
+   * parameters (a default only where the store has none by then: a value an endpoint stored since
+   * the sign-up was planned stays), its new mappings, and its updates of existing ones, each onto
+   * the version it was planned from (MappingChanged otherwise; MappingNameTaken on a name clash).
+   */
+  applySignup(storeId: string, integrationId: string, writes: SignupWrites, now: number): Promise<void>;
   /**
    * Enables or disables every mapping of the integration (a required mapping is never disabled);
    * returns how many changed.

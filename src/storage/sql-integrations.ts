@@ -1,7 +1,13 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { type Integration, IntegrationNameTaken, type IntegrationService } from './integration-contract.js';
+import {
+  type Integration,
+  IntegrationNameTaken,
+  type IntegrationService,
+  type SignupWrites,
+} from './integration-contract.js';
+import { MappingChanged, MappingNameTaken } from './mapping-contract.js';
 import type { DB } from './schema.js';
-import { bumpVersion, isUniqueViolation } from './sql-mappings.js';
+import { bumpVersion, fieldColumns, isUniqueViolation, toRow as mappingRow } from './sql-mappings.js';
 
 /**
  * Integration queries, shared by both dialects (SqlStorage delegates here). Descriptor data
@@ -162,4 +168,60 @@ export async function setIntegrationMappingsEnabled(
     if (n > 0) await bumpVersion(trx, storeId);
     return n;
   });
+}
+
+/** IntegrationStorage.applySignup: every write of a sign-up in one transaction. */
+export async function applySignup(
+  db: Kysely<DB>,
+  storeId: string,
+  integrationId: string,
+  writes: SignupWrites,
+  now: number,
+): Promise<void> {
+  try {
+    await db.transaction().execute(async (trx) => {
+      for (const { parameter: p, onlyIfAbsent } of writes.parameters) {
+        await trx
+          .insertInto('parameters')
+          .values(p)
+          .onConflict((oc) =>
+            onlyIfAbsent
+              ? oc.columns(['store_id', 'name']).doNothing()
+              : oc
+                  .columns(['store_id', 'name'])
+                  .doUpdateSet({ value: p.value, data_type: p.data_type, updated_at: p.updated_at }),
+          )
+          .execute();
+      }
+      for (const m of writes.mappings) {
+        if ('create' in m) {
+          await trx
+            .insertInto('mappings')
+            .values(mappingRow({ ...m.create, version: 1 }))
+            .execute();
+          continue;
+        }
+        const res = await trx
+          .updateTable('mappings')
+          .set({
+            ...fieldColumns(m.fields),
+            ...(m.adopt ? { integration_id: integrationId } : {}),
+            updated_at: now,
+            version: sql<number>`version + 1`,
+          })
+          .where('store_id', '=', storeId)
+          .where('id', '=', m.id)
+          .where('version', '=', m.expectedVersion)
+          .executeTakeFirst();
+        if (Number(res.numUpdatedRows) === 0) throw new MappingChanged(m.id);
+      }
+      if (writes.mappings.length > 0) await bumpVersion(trx, storeId);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      const created = writes.mappings.find((m) => 'create' in m);
+      throw new MappingNameTaken(created && 'create' in created ? created.create.name : '');
+    }
+    throw err;
+  }
 }

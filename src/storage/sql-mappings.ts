@@ -20,7 +20,7 @@ import type { DB } from './schema.js';
 type Row = DB['mappings'];
 type Db = Kysely<DB> | Transaction<DB>;
 
-function toRow(m: Mapping): Row {
+export function toRow(m: Mapping): Row {
   return {
     id: m.id,
     store_id: m.store_id,
@@ -32,7 +32,7 @@ function toRow(m: Mapping): Row {
   };
 }
 
-function fieldColumns(f: MappingFields) {
+export function fieldColumns(f: MappingFields) {
   return {
     name: f.name,
     url: f.url,

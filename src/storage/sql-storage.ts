@@ -231,6 +231,7 @@ export class SqlStorage implements Storage {
     integrations.deleteIntegration(this.db, ...a);
   setMappingIntegration: IntegrationStorage['setMappingIntegration'] = (...a) =>
     integrations.setMappingIntegration(this.db, ...a);
+  applySignup: IntegrationStorage['applySignup'] = (...a) => integrations.applySignup(this.db, ...a);
   setIntegrationMappingsEnabled: IntegrationStorage['setIntegrationMappingsEnabled'] = (...a) =>
     integrations.setIntegrationMappingsEnabled(this.db, ...a);
   listSchedulers: SchedulerStorage['listSchedulers'] = (...a) => schedulers.listSchedulers(this.db, ...a);

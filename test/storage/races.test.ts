@@ -3,8 +3,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { newStore } from '../../src/http/routes/stores.js';
 import { newId } from '../../src/ids.js';
+import { parseMapping } from '../../src/pipeline/mapping-spec.js';
 import { SchedulerRunner } from '../../src/pipeline/scheduler.js';
 import type { IntakeDecision, MessageRecord, Storage } from '../../src/storage/contract.js';
+import { MappingChanged } from '../../src/storage/mapping-contract.js';
 import { openStorage } from '../../src/storage/open.js';
 import { backends, freshDatabase, type TestDatabase } from '../helpers/databases.js';
 import { newIncoming } from '../helpers/messages.js';
@@ -125,6 +127,59 @@ for (const backend of backends()) {
       }
       assert.deepEqual([...failures], [], 'no batch failed (PostgreSQL reported deadlocks before)');
       assert.equal(ok, 80);
+    });
+
+    test('a sign-up is written whole or not at all, and its defaults do not overwrite a stored value', async () => {
+      const parsed = parseMapping({
+        name: 'shop.orders',
+        url: 'http://127.0.0.1:9/orders',
+        token: 'k',
+        messages: ['order:new'],
+      });
+      assert.ok(parsed.ok);
+      const now = Date.now();
+      const mapping = await a.createMapping({
+        ...parsed.fields,
+        id: newId(),
+        store_id: storeId,
+        integration_id: null,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      });
+      const parameter = (name: string, value: unknown) => ({
+        id: newId(),
+        store_id: storeId,
+        name,
+        value: JSON.stringify(value),
+        data_type: 'string' as const,
+        created_at: now,
+        updated_at: now,
+      });
+      // an endpoint stored a cursor after the sign-up was planned
+      await a.putParameter(parameter('shop.cursor', 'c-42'));
+      const writes = (expectedVersion: number) => ({
+        parameters: [
+          { parameter: parameter('shop.api_key', 'secret'), onlyIfAbsent: false },
+          { parameter: parameter('shop.cursor', 'c-0'), onlyIfAbsent: true },
+        ],
+        mappings: [
+          { id: mapping.id, fields: { ...parsed.fields, enabled: false }, adopt: true, expectedVersion },
+        ],
+      });
+      // the mapping was edited since the plan: nothing is written
+      await assert.rejects(a.applySignup(storeId, newId(), writes(0), now), MappingChanged);
+      assert.equal(await a.getParameter(storeId, 'shop.api_key'), undefined);
+      await a.applySignup(storeId, newId(), writes(1), now);
+      assert.equal((await a.getParameter(storeId, 'shop.api_key'))?.value, '"secret"');
+      assert.equal(
+        (await a.getParameter(storeId, 'shop.cursor'))?.value,
+        '"c-42"',
+        'the default did not overwrite it',
+      );
+      const after = await a.getMapping(storeId, mapping.id);
+      assert.equal(after?.enabled, false);
+      assert.equal(after?.version, 2);
     });
 
     if (backend === 'postgres') {

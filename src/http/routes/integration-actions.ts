@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { discover, ownedMappings, syncMappings } from '../../pipeline/integrations/discovery.js';
 import { applySignup, planSignup } from '../../pipeline/integrations/signup.js';
+import { MappingChanged, MappingNameTaken } from '../../storage/mapping-contract.js';
 import type { App, AppContext } from '../app.js';
 import { HubError, invalid } from '../errors.js';
 import { storeOf } from '../guards.js';
@@ -86,13 +87,23 @@ export function integrationActionRoutes(ctx: AppContext) {
         const storeId = storeOf(req).id;
         const integration = await loadIntegration(ctx, storeId, req.params.integration);
         if (integration.status !== 'ready') throw new HubError('INTEGRATION_PENDING');
-        const [mappings, parameters] = await Promise.all([
-          ctx.storage.listMappings(storeId),
-          ctx.storage.listParameters(storeId),
-        ]);
-        const planned = planSignup(integration, req.body, mappings, parameters);
-        if (!planned.ok) throw invalid(planned.errors);
-        await applySignup(ctx.storage, integration, planned.plan, Date.now());
+        // planned from what is stored, written in one transaction; planned again if a mapping it
+        // updates was edited in between (the write would otherwise undo that edit)
+        for (let attempt = 1; ; attempt++) {
+          const [mappings, parameters] = await Promise.all([
+            ctx.storage.listMappings(storeId),
+            ctx.storage.listParameters(storeId),
+          ]);
+          const planned = planSignup(integration, req.body, mappings, parameters);
+          if (!planned.ok) throw invalid(planned.errors);
+          try {
+            await applySignup(ctx.storage, integration, planned.plan, Date.now());
+            break;
+          } catch (err) {
+            if ((err instanceof MappingChanged || err instanceof MappingNameTaken) && attempt < 10) continue;
+            throw err;
+          }
+        }
         changed(storeId);
         return presentIntegration(integration, await ownedMappings(ctx.storage, integration));
       },

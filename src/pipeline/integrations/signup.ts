@@ -15,7 +15,8 @@ import { allowedProblem, coerceValue } from './values.js';
 /**
  * Sign-up (`POST …/integrations/{id}/signup`, the original hub's "Enable"): `{parameters: {…},
  * enabled: [service names]}` creates or updates one mapping per enabled service and stores the
- * parameters as `<integration>.<name>`. Everything is validated before anything is written.
+ * parameters as `<integration>.<name>`. Everything is validated before anything is written, and
+ * written in one transaction (Storage.applySignup).
  *
  * Decisions:
  * - parameter keys may be given bare (`api_key`, as the original's form posted them) or prefixed
@@ -32,7 +33,14 @@ import { allowedProblem, coerceValue } from './values.js';
  */
 
 export interface SignupPlan {
-  parameters: { name: string; value: unknown; data_type: DataType; existing: Parameter | undefined }[];
+  parameters: {
+    name: string;
+    value: unknown;
+    data_type: DataType;
+    existing: Parameter | undefined;
+    /** A default for a parameter the store did not have: written only if it still has none. */
+    isDefault: boolean;
+  }[];
   mappings: { existing: Mapping | undefined; fields: MappingFields; adopt: boolean }[];
 }
 
@@ -91,6 +99,7 @@ export function planSignup(
       value: coerced.value,
       data_type: spec.data_type,
       existing: storedByName.get(name),
+      isDefault: false,
     });
   }
   for (const service of services) {
@@ -98,7 +107,13 @@ export function planSignup(
       const name = prefix + spec.name;
       if (sent.has(spec.name) || storedByName.has(name) || parameters.some((p) => p.name === name)) continue;
       if (spec.default !== null) {
-        parameters.push({ name, value: spec.default, data_type: spec.data_type, existing: undefined });
+        parameters.push({
+          name,
+          value: spec.default,
+          data_type: spec.data_type,
+          existing: undefined,
+          isDefault: true,
+        });
       } else if (!spec.optional) {
         errors.add(`/parameters/${pointerToken(spec.name)}`, `is required by the service ${service.name}`);
       }
@@ -184,38 +199,49 @@ function givenParameters(raw: unknown, errors: FieldErrorList): [string, unknown
 }
 
 /** Writes a plan: parameters first (so a delivery never sees a mapping without them), then mappings. */
+/**
+ * Writes a planned sign-up, all of it or nothing (Storage.applySignup): a parameter default only
+ * where the store still has none, mapping updates onto the version they were planned from
+ * (MappingChanged when one moved on meanwhile: the caller plans again).
+ */
 export async function applySignup(
   storage: Storage,
   integration: Integration,
   plan: SignupPlan,
   now: number,
 ): Promise<void> {
-  for (const p of plan.parameters) {
-    await storage.putParameter({
-      id: p.existing?.id ?? newId(),
-      store_id: integration.store_id,
-      name: p.name,
-      value: JSON.stringify(p.value),
-      data_type: p.data_type,
-      created_at: p.existing?.created_at ?? now,
-      updated_at: now,
-    });
-  }
-  for (const m of plan.mappings) {
-    if (m.existing) {
-      if (m.adopt)
-        await storage.setMappingIntegration(integration.store_id, m.existing.id, integration.id, now);
-      await storage.updateMapping(integration.store_id, m.existing.id, m.fields, now);
-    } else {
-      await storage.createMapping({
-        ...m.fields,
-        id: newId(),
-        store_id: integration.store_id,
-        integration_id: integration.id,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-      });
-    }
-  }
+  await storage.applySignup(
+    integration.store_id,
+    integration.id,
+    {
+      parameters: plan.parameters.map((p) => ({
+        parameter: {
+          id: p.existing?.id ?? newId(),
+          store_id: integration.store_id,
+          name: p.name,
+          value: JSON.stringify(p.value),
+          data_type: p.data_type,
+          created_at: p.existing?.created_at ?? now,
+          updated_at: now,
+        },
+        onlyIfAbsent: p.isDefault,
+      })),
+      mappings: plan.mappings.map((m) =>
+        m.existing
+          ? { id: m.existing.id, fields: m.fields, adopt: m.adopt, expectedVersion: m.existing.version }
+          : {
+              create: {
+                ...m.fields,
+                id: newId(),
+                store_id: integration.store_id,
+                integration_id: integration.id,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+              },
+            },
+      ),
+    },
+    now,
+  );
 }

@@ -104,16 +104,6 @@ export interface IntegrationStorage {
   /** Deletes the integration and every mapping it owns (and their identifier keys), atomically. */
   deleteIntegration(storeId: string, id: string): Promise<boolean>;
   /**
-   * Sets `integration_id` on a mapping (adoption by sign-up, or null to detach); bumps the store's
-   * mapping-set version. False when the mapping is gone.
-   */
-  setMappingIntegration(
-    storeId: string,
-    mappingId: string,
-    integrationId: string | null,
-    now: number,
-  ): Promise<boolean>;
-  /**
    * Writes a sign-up in one transaction, so that a failure leaves nothing half-done: its
    * parameters (a default only where the store has none by then: a value an endpoint stored since
    * the sign-up was planned stays), its new mappings, and its updates of existing ones, each onto

@@ -128,26 +128,6 @@ export async function deleteIntegration(db: Kysely<DB>, storeId: string, id: str
   });
 }
 
-export async function setMappingIntegration(
-  db: Kysely<DB>,
-  storeId: string,
-  mappingId: string,
-  integrationId: string | null,
-  now: number,
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const res = await trx
-      .updateTable('mappings')
-      .set({ integration_id: integrationId, updated_at: now, version: sql<number>`version + 1` })
-      .where('store_id', '=', storeId)
-      .where('id', '=', mappingId)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) return false;
-    await bumpVersion(trx, storeId);
-    return true;
-  });
-}
-
 export async function setIntegrationMappingsEnabled(
   db: Kysely<DB>,
   storeId: string,

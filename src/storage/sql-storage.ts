@@ -229,8 +229,6 @@ export class SqlStorage implements Storage {
     integrations.updateIntegration(this.db, ...a);
   deleteIntegration: IntegrationStorage['deleteIntegration'] = (...a) =>
     integrations.deleteIntegration(this.db, ...a);
-  setMappingIntegration: IntegrationStorage['setMappingIntegration'] = (...a) =>
-    integrations.setMappingIntegration(this.db, ...a);
   applySignup: IntegrationStorage['applySignup'] = (...a) => integrations.applySignup(this.db, ...a);
   setIntegrationMappingsEnabled: IntegrationStorage['setIntegrationMappingsEnabled'] = (...a) =>
     integrations.setIntegrationMappingsEnabled(this.db, ...a);

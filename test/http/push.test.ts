@@ -48,6 +48,11 @@ for (const backend of backends()) {
       assert.notEqual(res.body.message_id, 'x');
       const detail = await t.get(`messages/${res.body.message_id}`);
       assert.deepEqual(detail.body.extra, { origin: 'test' });
+      // even one named like an object's prototype
+      const proto = await t.push('{"message":"acme:ping:sent","payload":{},"__proto__":{"x":1}}');
+      assert.equal(proto.status, 201);
+      const kept = await t.get(`messages/${proto.body.message_id}`);
+      assert.equal(JSON.stringify(kept.body.extra), '{"__proto__":{"x":1}}');
     });
 
     test('ids are unique and time-ordered', async () => {

@@ -281,6 +281,26 @@ for (const backend of backends()) {
         { name: 'shop.region', value: 'eu' },
       ]);
 
+      // the parameters follow the mapping's integration, not its name: renamed by hand, it still
+      // carries shop's, and never another integration's whose name its new name begins with
+      await call(t, 'POST', 'parameters', { name: 'other.secret', value: 's3cret', data_type: 'string' });
+      for (const name of ['renamed-orders', 'other.orders']) {
+        assert.equal((await call(t, 'PUT', `mappings/${mapping.id}`, { name })).status, 200);
+        endpoint.received.length = 0;
+        await t.push({
+          message: 'order:new',
+          payload: { order: { number: `R-${name}`, status: 'complete' } },
+        });
+        const [renamed] = (await endpoint.waitFor(1)).filter((r) => r.path === '/orders');
+        assert.deepEqual(
+          renamed?.body.payload.parameters.map((p: any) => p.name),
+          ['shop.api_key', 'shop.batch', 'shop.region'],
+          name,
+        );
+      }
+      assert.equal((await call(t, 'PUT', `mappings/${mapping.id}`, { name: 'shop.orders' })).status, 200);
+      assert.equal((await call(t, 'DELETE', 'parameters/other.secret')).status, 204);
+
       // signing up again (another service) needs no secrets, keeps stored values and the store's edits
       await call(t, 'PUT', `mappings/${mapping.id}`, { messages: ['order:new', 'order:updated'] });
       const again = await call(t, 'POST', 'integrations/shop/signup', { enabled: ['orders', 'shipments'] });

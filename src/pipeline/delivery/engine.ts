@@ -43,6 +43,8 @@ export interface EngineOptions {
    * hands its messages to another worker. Default 30 s.
    */
   leaseMs?: number;
+  /** The least time between two leases that skip saturated lanes (default 25 ms; see step). */
+  excludingLeaseEveryMs?: number;
 }
 
 /**
@@ -70,6 +72,8 @@ export class DeliveryEngine {
     string,
     { storeId: string; mapping: Promise<Mapping | undefined>; at: number }
   >();
+  /** Integration names by id (see integrationName). */
+  private readonly integrationNames = new Map<string, Promise<string | null>>();
   /** The POSTs in flight, aborted together when shutdown's grace runs out. */
   private readonly requests = new Set<Exchange>();
   private aborted = false;
@@ -81,6 +85,7 @@ export class DeliveryEngine {
   private readonly maxInFlight: number;
   private readonly batch: number;
   private readonly leaseMs: number;
+  private readonly excludingLeaseEveryMs: number;
   /** Lease tokens this process holds, with how many of their messages are not settled yet. */
   private readonly held = new Map<string, number>();
   /** When the next lease that skips saturated lanes may run (see EXCLUDING_LEASE_COST_FACTOR). */
@@ -118,6 +123,7 @@ export class DeliveryEngine {
     this.maxInFlight = options.maxInFlight ?? 256;
     this.batch = options.batch ?? 100;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.excludingLeaseEveryMs = options.excludingLeaseEveryMs ?? EXCLUDING_LEASE_EVERY_MS;
     this.heartbeat = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
   }
@@ -216,7 +222,7 @@ export class DeliveryEngine {
     if (saturated.length > 0) {
       const now = Date.now();
       const pause = (now - started) * EXCLUDING_LEASE_COST_FACTOR;
-      this.nextExcludingLease = now + Math.max(EXCLUDING_LEASE_EVERY_MS, pause);
+      this.nextExcludingLease = now + Math.max(this.excludingLeaseEveryMs, pause);
     }
     for (const m of leased) this.enqueue(m);
     return leased.length;
@@ -325,7 +331,9 @@ export class DeliveryEngine {
         return;
       }
       const now = Date.now();
-      const integration = mapping.integration_id ? integrationName(mapping) : null;
+      const integration = mapping.integration_id
+        ? await this.integrationName(m.store_id, mapping.integration_id)
+        : null;
       // most mappings take no parameters: skip the read entirely then
       const wantsParameters = mapping.parameters ? mapping.parameters.length > 0 : integration !== null;
       const all = wantsParameters ? await this.storage.listParameters(m.store_id) : [];
@@ -393,6 +401,24 @@ export class DeliveryEngine {
     return mapping;
   }
 
+  /**
+   * The name of the integration that owns a mapping, whose `<name>.` parameters the deliveries
+   * carry by default. Read from the integration, not the mapping's name: a mapping renamed by hand
+   * (the API allows it) carried none of its integration's parameters, or another integration's
+   * secrets when the new name began with that one's. An integration's name never changes, so it
+   * is kept for the life of the process (an integration's deletion deletes its mappings).
+   */
+  private integrationName(storeId: string, integrationId: string): Promise<string | null> {
+    let name = this.integrationNames.get(integrationId);
+    if (!name) {
+      name = this.storage.getIntegration(storeId, integrationId).then((i) => i?.name ?? null);
+      if (this.integrationNames.size > 10_000) this.integrationNames.clear();
+      this.integrationNames.set(integrationId, name);
+      name.catch(() => this.integrationNames.delete(integrationId));
+    }
+    return name;
+  }
+
   private async release(m: LeasedMessage): Promise<void> {
     this.unhold(m.lease_owner);
     await this.storage.settle(released(m)).catch(() => {});
@@ -415,9 +441,6 @@ export class DeliveryEngine {
 }
 
 /** `<integration>.<service>`: the integration's name is the mapping name's first segment. */
-function integrationName(mapping: Mapping): string {
-  return mapping.name.split('.')[0] ?? mapping.name;
-}
 
 function released(m: LeasedMessage): Settlement {
   return {

@@ -22,6 +22,9 @@ const dueState = (alias = '') => {
 };
 const DUE = dueState('m');
 
+/** Rows a multi-row INSERT of reply messages carries (each binds ~25 parameters). */
+const CHILD_ROWS_PER_INSERT = 500;
+
 /** A copy whose ordering key has an earlier copy still in the accepted queue waits for it. */
 const inOrder = (alias: string) =>
   sql.raw(`(${alias}.ordering_key IS NULL OR NOT EXISTS (
@@ -157,12 +160,50 @@ export class SqlDelivery {
   }
 
   private async commitSettlements(batch: Settlement[]): Promise<boolean[]> {
-    return this.db.transaction().execute(async (trx) => {
-      if (this.dialect === 'postgres') return this.applySettlementsBatched(trx, batch);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (this.dialect === 'postgres') return this.applySettlementsBatched(trx, batch);
+        const results: boolean[] = [];
+        for (const s of batch) results.push(await this.applySettlement(trx, s));
+        return results;
+      });
+    } catch (err) {
+      // One settlement that cannot be written (a reply whose content the database refuses) must
+      // not take the others of its group down with it: they were rolled back together, their
+      // copies would stay running and be delivered again. Each is written on its own instead,
+      // and one that still fails is parked with the reason, for a person to look at.
+      if (batch.length === 1) return [await this.parkUnwritable(batch[0]!, err)];
       const results: boolean[] = [];
-      for (const s of batch) results.push(await this.applySettlement(trx, s));
+      for (const s of batch) {
+        try {
+          results.push(await this.db.transaction().execute((trx) => this.applySettlement(trx, s)));
+        } catch (own) {
+          results.push(await this.parkUnwritable(s, own));
+        }
+      }
       return results;
-    });
+    }
+  }
+
+  /**
+   * A settlement the database refused, written as a parked copy without the reply's messages,
+   * notifications and parameters, so that it is neither lost nor delivered again and again. If
+   * even that fails, the error goes to the caller (the copy's lease then expires as after a crash).
+   */
+  private async parkUnwritable(s: Settlement, err: unknown): Promise<boolean> {
+    if (s.outcome.kind === 'released') throw err;
+    const reason = `the endpoint's reply could not be stored: ${(err as Error).message ?? String(err)}`.slice(
+      0,
+      1000,
+    );
+    const parked: Settlement = {
+      ...s,
+      outcome: { kind: 'parked', last_error: reason, reason },
+      children: [],
+      notifications: [],
+      parameters: [],
+    };
+    return this.db.transaction().execute((trx) => this.applySettlement(trx, parked));
   }
 
   /**
@@ -232,7 +273,13 @@ export class SqlDelivery {
       const fresh = await this.recordNotification(trx, n.record);
       if (fresh) children.push(row(n.message));
     }
-    if (children.length > 0) await trx.insertInto('messages').values(children).execute();
+    // in chunks: one statement's parameters are bounded (SQLite 32,766, PostgreSQL 65,535), and
+    // a reply may carry thousands of messages (a poll endpoint answering with a day's orders)
+    for (let i = 0; i < children.length; i += CHILD_ROWS_PER_INSERT)
+      await trx
+        .insertInto('messages')
+        .values(children.slice(i, i + CHILD_ROWS_PER_INSERT))
+        .execute();
     if (children.some((c) => c.queue_name === 'incoming')) await this.notify(trx, 'incoming');
     await this.recordTypes(trx, children);
     for (const p of s.parameters) await this.upsertParameter(trx, s.store_id, p, s.now);
@@ -257,11 +304,14 @@ export class SqlDelivery {
       rows.map((r) => [`${r.store_id}\u0000${r.message}`, { store_id: r.store_id, message: r.message }]),
     );
     if (seen.size === 0) return;
-    await trx
-      .insertInto('message_types_seen')
-      .values([...seen.values()])
-      .onConflict((oc) => oc.columns(['store_id', 'message']).doNothing())
-      .execute();
+    // sorted, so that two processes recording the same types take their locks in one order
+    const values = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    for (let i = 0; i < values.length; i += 1000)
+      await trx
+        .insertInto('message_types_seen')
+        .values(values.slice(i, i + 1000))
+        .onConflict((oc) => oc.columns(['store_id', 'message']).doNothing())
+        .execute();
   }
 
   private async upsertParameter(trx: Tx, storeId: string, p: Settlement['parameters'][number], now: number) {

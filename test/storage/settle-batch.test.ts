@@ -140,3 +140,75 @@ for (const backend of backends()) {
     });
   });
 }
+
+for (const backend of backends()) {
+  describe(`settlements the database refuses (${backend})`, () => {
+    let db: TestDatabase;
+    let storage: Storage;
+    let storeId: string;
+    let leased: LeasedMessage[];
+
+    before(async () => {
+      db = await freshDatabase(backend);
+      storage = await openStorage({ databaseUrl: db.url, dataDir: db.dataDir });
+      const { store, token } = newStore('Refused');
+      storeId = store.id;
+      await storage.createStore(store, token);
+      for (let i = 0; i < 3; i++) await storage.push({ message: newIncoming(storeId) });
+      const mapping = newId();
+      await storage.intake(
+        10,
+        (batch) =>
+          batch.map((m) => ({
+            id: m.id,
+            copies: [{ id: newId(), mapping_id: mapping, consumer: 'x', ordering_key: null }],
+          })),
+        Date.now() - 1000,
+      );
+      leased = await storage.leaseDeliveries('lease-r', 10, Date.now(), 30_000, []);
+      assert.equal(leased.length, 3);
+    });
+    after(async () => {
+      await storage.close();
+      await db.drop();
+    });
+
+    test('a reply of thousands of messages is stored; one the database refuses is parked alone', async () => {
+      const now = Date.now();
+      const [plain, many, refused] = leased as [LeasedMessage, LeasedMessage, LeasedMessage];
+      const completed = (m: LeasedMessage, children: Settlement['children'] = []): Settlement => ({
+        id: m.id,
+        store_id: storeId,
+        lease: m.lease_owner,
+        now,
+        outcome: { kind: 'completed' },
+        children,
+        notifications: [],
+        parameters: [],
+      });
+      const child = (parent: LeasedMessage, id = newId()) => ({
+        ...newIncoming(storeId, 'acme:polled:order'),
+        id,
+        parent_id: parent.id,
+        depth: 1,
+      });
+      // more rows than one statement may bind on SQLite (~1,310 at 25 parameters each)
+      const thousands = Array.from({ length: 1500 }, () => child(many));
+      // a child whose id is taken already: the database refuses the whole settlement
+      const clash = [child(refused, plain.id)];
+      const held = await Promise.all([
+        storage.settle(completed(plain)),
+        storage.settle(completed(many, thousands)),
+        storage.settle(completed(refused, clash)),
+      ]);
+      assert.deepEqual(held, [true, true, true]);
+      const row = async (m: LeasedMessage) => (await storage.getMessage(storeId, m.id))!;
+      assert.deepEqual([(await row(plain)).state, (await row(many)).state], ['completed', 'completed']);
+      assert.equal((await storage.children(storeId, many.id)).length, 1500);
+      const parked = await row(refused);
+      assert.equal(parked.state, 'parked');
+      assert.match(parked.reason ?? '', /^the endpoint's reply could not be stored: /);
+      assert.deepEqual(await storage.children(storeId, refused.id), []);
+    });
+  });
+}

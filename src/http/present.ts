@@ -1,7 +1,10 @@
 import type { MessageRecord, QueueEntry } from '../storage/contract.js';
 
 export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  if (ms === null) return null;
+  const date = new Date(ms);
+  // a time no date can hold (stored before delays were capped) shows as none, not as a 500
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
 /** The queue item: the row as the original hub listed it. */

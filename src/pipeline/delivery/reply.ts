@@ -1,5 +1,6 @@
 import { jsonProblem } from '../../json-limits.js';
 import { checkMessageType } from '../envelope.js';
+import { RETRY_AFTER_CAP_SECONDS } from './backoff.js';
 
 /**
  * Reads an endpoint's reply. Real endpoints built for the original hub answer in several shapes,
@@ -94,12 +95,14 @@ export function parseReply(contentType: string | undefined, body: string): Parse
   const delay =
     typeof parsed.delay === 'number'
       ? parsed.delay
-      : typeof parsed.delay === 'string'
+      : typeof parsed.delay === 'string' && parsed.delay.trim() !== ''
         ? Number(parsed.delay)
         : NaN;
   if (Number.isFinite(delay) && delay >= 0) {
     out.async = {
-      delaySeconds: delay,
+      // at least a second (a delay of 0 polled in a tight loop), at most a day, as Retry-After (a
+      // delay of 1e20 gave a due time no date can hold, and every listing showing it failed)
+      delaySeconds: Math.min(Math.max(delay, 1), RETRY_AFTER_CAP_SECONDS),
       updateUrl: typeof parsed.update_url === 'string' ? parsed.update_url : undefined,
     };
   }

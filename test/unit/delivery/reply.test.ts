@@ -70,6 +70,10 @@ test('asynchronous replies', () => {
     updateUrl: undefined,
   });
   assert.equal(parseReply(json, '{"message_id":"m"}').async, undefined);
+  // bounded: a second at least, a day at most; an empty string is no delay
+  assert.equal(parseReply(json, '{"delay":0}').async?.delaySeconds, 1);
+  assert.equal(parseReply(json, '{"delay":1e20}').async?.delaySeconds, 86_400);
+  assert.equal(parseReply(json, '{"delay":""}').async, undefined);
 });
 
 test('bad entries in messages are kept as invalid, never dropped', () => {

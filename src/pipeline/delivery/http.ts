@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { RESULT_BYTES, type TryResult } from './outcome.js';
+import { REPLY_BYTES, type TryResult } from './outcome.js';
 import type { ServiceRequest } from './request.js';
 
 /**
@@ -72,6 +72,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private retryAfter: string | undefined;
   private chunks: Buffer[] = [];
   private size = 0;
+  private cut = false;
 
   constructor(
     private readonly url: string,
@@ -107,8 +108,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return;
     this.chunks.push(chunk);
     this.size += chunk.length;
-    // enough kept: answer with what came, and drop the rest with the connection
-    if (this.size > RESULT_BYTES) {
+    // enough read: answer with what came, and drop the rest with the connection
+    if (this.size > REPLY_BYTES) {
+      this.cut = true;
       this.succeed();
       // after the parser's current turn: aborting from inside its data callback trips an
       // assertion in undici when the same read also completes the message
@@ -141,10 +143,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
       contentType: this.contentType,
       retryAfter: this.retryAfter,
       body,
+      ...(this.cut ? { bodyCut: true } : {}),
     });
   }
 
-  private finish(outcome: Pick<TryResult, 'status' | 'contentType' | 'retryAfter' | 'body' | 'error'>): void {
+  private finish(
+    outcome: Pick<TryResult, 'status' | 'contentType' | 'retryAfter' | 'body' | 'bodyCut' | 'error'>,
+  ): void {
     this.finished = true;
     clearTimeout(this.timer);
     // undici may hold on to a finished handler for a while: keep nothing big reachable from it

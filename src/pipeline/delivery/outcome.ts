@@ -12,6 +12,12 @@ export const MAX_DEPTH = 16;
 /** How much of a reply is kept with each attempt, and as the message's result. */
 export const EXCERPT_BYTES = 4096;
 export const RESULT_BYTES = 256 * 1024;
+/**
+ * How much of a reply the hub reads, to take in its messages, notifications and parameters (a
+ * poll endpoint may answer with a day's orders). Only RESULT_BYTES of it are kept as the result.
+ * A longer reply is not read whole, and a JSON one is then a failure that says so.
+ */
+export const REPLY_BYTES = 8 * 1024 * 1024;
 
 /** What one HTTP try produced. */
 export interface TryResult {
@@ -22,6 +28,8 @@ export interface TryResult {
   contentType?: string;
   retryAfter?: string;
   body?: string;
+  /** The reply went on past REPLY_BYTES: `body` holds its beginning only. */
+  bodyCut?: boolean;
   /** Connection error, timeout or abort: no answer at all. */
   error?: string;
 }
@@ -44,6 +52,8 @@ export function settle(
 ): Settlement {
   const body = r.body ?? '';
   const reply = r.status !== undefined ? parseReply(r.contentType, body) : undefined;
+  if (reply && r.bodyCut && (reply.malformed || reply.json === undefined))
+    reply.malformed = `reply longer than ${REPLY_BYTES / 1024 / 1024} MiB: the hub reads no further, so its messages cannot be taken in`;
   const ok = r.status !== undefined && r.status >= 200 && r.status < 300 && !reply?.malformed;
   const error = ok
     ? null

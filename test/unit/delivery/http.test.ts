@@ -4,7 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
 import { type Exchange, post } from '../../../src/pipeline/delivery/http.js';
-import { RESULT_BYTES } from '../../../src/pipeline/delivery/outcome.js';
+import { REPLY_BYTES, RESULT_BYTES, settle } from '../../../src/pipeline/delivery/outcome.js';
+import type { LeasedMessage } from '../../../src/storage/delivery-contract.js';
+import type { Mapping } from '../../../src/storage/mapping-contract.js';
+
+/** A copy and its mapping, as the engine settles a try (outcome.ts) */
+const mapping = {
+  options: { retries_allowed: true, max_attempts: null, max_age: 7 * 86_400, timeout_ms: 5000 },
+} as unknown as Mapping;
+const leased = {
+  id: 'msg-1',
+  store_id: 'store-1',
+  lease_owner: 'lease-1',
+  attempts: 0,
+  created_at: Date.now(),
+} as unknown as LeasedMessage;
 
 /** The service-request POST on a real socket: answers, long replies, timeouts, aborts. */
 let url = '';
@@ -54,27 +68,46 @@ test('an answer comes back with its status, headers and body; the request arrive
   assert.equal(inFlight.size, 0);
 });
 
-test('a reply longer than the hub keeps is cut after RESULT_BYTES', async () => {
+test('a JSON reply longer than the result kept is read whole, to take its messages in', async () => {
+  const reply = JSON.stringify({
+    messages: [{ message: 'acme:big:one', payload: { text: 'z'.repeat(RESULT_BYTES * 2) } }],
+  });
   handler = (_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('x'.repeat(RESULT_BYTES * 3));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(reply);
   };
   const r = await post(agent, request(), 5000, new Set());
   assert.equal(r.status, 200);
-  assert.ok(r.body!.length > RESULT_BYTES && r.body!.length < RESULT_BYTES * 3, `${r.body!.length}`);
+  assert.equal(r.body, reply);
+  assert.equal(r.bodyCut, undefined);
+});
+
+test('a reply longer than the hub reads is cut after REPLY_BYTES, and a JSON one fails saying so', async () => {
+  handler = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`{"messages":"${'x'.repeat(REPLY_BYTES * 2)}"}`);
+  };
+  const r = await post(agent, request(), 5000, new Set());
+  assert.equal(r.status, 200);
+  assert.equal(r.bodyCut, true);
+  assert.ok(r.body!.length > REPLY_BYTES && r.body!.length < REPLY_BYTES * 2, `${r.body!.length}`);
   assert.equal(r.error, undefined);
+  const s = settle(leased, mapping, { ...r, url: 'u', startedAt: 0, durationMs: 1 }, Date.now(), 0.5);
+  assert.equal(s.outcome.kind, 'failing');
+  assert.match(s.attempt?.error ?? '', /reply longer than 8 MiB: the hub reads no further/);
+  assert.ok((s.result?.length ?? 0) <= RESULT_BYTES + 1, 'only the result kept is stored');
 });
 
 test('a long reply on a connection the endpoint closes is cut the same way', async () => {
   handler = (_req, res) => {
     // one write that both crosses the limit and completes the message
     res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
-    res.end('y'.repeat(RESULT_BYTES + 10));
+    res.end('y'.repeat(REPLY_BYTES + 10));
   };
   for (let i = 0; i < 3; i++) {
     const r = await post(agent, request(), 5000, new Set());
     assert.equal(r.status, 200);
-    assert.ok(r.body!.length > RESULT_BYTES, `${r.body!.length}`);
+    assert.ok(r.body!.length > REPLY_BYTES, `${r.body!.length}`);
   }
 });
 

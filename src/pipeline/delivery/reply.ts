@@ -73,11 +73,15 @@ export function parseReply(contentType: string | undefined, body: string): Parse
   if (!isObject(parsed)) return out;
   out.json = parsed;
 
+  // `messages` not a list is one entry (taken if it is a message, kept as invalid otherwise):
+  // dropped, the endpoint's message would be lost without a trace
   const entries = Array.isArray(parsed.messages)
     ? parsed.messages
-    : typeof parsed.message === 'string' && parsed.messages === undefined
-      ? [{ message: parsed.message, payload: parsed.payload ?? {} }]
-      : [];
+    : parsed.messages !== undefined && parsed.messages !== null
+      ? [parsed.messages]
+      : typeof parsed.message === 'string'
+        ? [{ message: parsed.message, payload: parsed.payload ?? {} }]
+        : [];
   for (const entry of entries) {
     const m = toMessage(entry);
     const level = m.invalid ? undefined : notificationLevel(m.message);

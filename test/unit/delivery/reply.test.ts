@@ -105,3 +105,14 @@ test('a reply nested too deeply or with a number too large is malformed, and not
   assert.match(huge.malformed ?? '', /\/messages\/0\/payload\/quantity is a number too large/);
   assert.deepEqual(huge.messages, []);
 });
+
+test('messages given as one object instead of a list is that one message; anything else is kept as invalid', () => {
+  const one = parseReply(json, '{"messages":{"message":"custom:obj","payload":{"a":1}}}');
+  assert.deepEqual(
+    one.messages.map((m) => [m.message, m.invalid]),
+    [['custom:obj', undefined]],
+  );
+  const odd = parseReply(json, '{"messages":"custom:obj"}');
+  assert.equal(odd.messages.length, 1);
+  assert.ok(odd.messages[0]!.invalid);
+});

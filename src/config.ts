@@ -86,6 +86,23 @@ function text(key: keyof HubConfig, value: unknown): string {
   return value;
 }
 
+/**
+ * postgres:// or postgresql:// (PostgreSQL), sqlite:PATH, or a bare file path (SQLite). Any
+ * other scheme is refused: `mysql://x/y` was taken as a SQLite file named so, in the directory
+ * the hub was started from.
+ */
+function databaseUrl(value: unknown): string {
+  const url = text('databaseUrl', value);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme && scheme !== 'postgres' && scheme !== 'postgresql' && scheme !== 'sqlite')
+    fail(
+      'databaseUrl',
+      value,
+      'must be a postgres:// or postgresql:// URL, sqlite:PATH, or the path of a SQLite file',
+    );
+  return url;
+}
+
 function fromEnv(env: NodeJS.ProcessEnv): Raw {
   const out: Raw = {};
   for (const [key, { env: name }] of Object.entries(SOURCES) as [keyof HubConfig, { env: string }][]) {
@@ -134,7 +151,7 @@ export function loadConfig(
     port: integer('port', merged.port, 0, 65535),
     host: text('host', merged.host),
     dataDir: resolve(text('dataDir', merged.dataDir)),
-    databaseUrl: merged.databaseUrl === undefined ? undefined : text('databaseUrl', merged.databaseUrl),
+    databaseUrl: merged.databaseUrl === undefined ? undefined : databaseUrl(merged.databaseUrl),
     adminToken: merged.adminToken === undefined ? undefined : checkAdminToken(merged.adminToken),
     role: oneOf('role', merged.role, ['all', 'api', 'worker'] as const),
     bodyLimit: integer('bodyLimit', merged.bodyLimit, 1024, 64 * 1024 * 1024),

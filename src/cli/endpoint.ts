@@ -24,13 +24,19 @@ export function registerEndpoint(program: Command): void {
             res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"unauthorized"}');
             return;
           }
-          let body: { message?: string; message_id?: string } = {};
+          let parsed: unknown;
           try {
-            body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {
-            res.writeHead(406, { 'content-type': 'application/json' }).end('{"error":"body is not JSON"}');
+            parsed = undefined;
+          }
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+            res
+              .writeHead(406, { 'content-type': 'application/json' })
+              .end('{"error":"body is not a JSON object"}');
             return;
           }
+          const body = parsed as { message?: unknown; message_id?: unknown };
           process.stdout.write(
             `${new Date().toISOString()} ${req.method} ${req.url} ${body.message ?? '?'} ${body.message_id ?? '?'}\n`,
           );
@@ -39,7 +45,16 @@ export function registerEndpoint(program: Command): void {
             .end(JSON.stringify({ message_id: body.message_id ?? null }));
         });
       });
-      await new Promise<void>((resolve) => server.listen(Number(opts.port), opts.host, resolve));
+      // a port in use or an address not on this machine ends the command with the reason, not a stack
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(Number(opts.port), opts.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw new Error(`cannot listen on ${opts.host}:${opts.port}: ${err.code ?? err.message}`);
+      });
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : opts.port;
       process.stdout.write(`echo endpoint listening on http://${opts.host}:${port}\n`);

@@ -41,8 +41,10 @@ export function registerServe(program: Command): void {
         leaseSeconds: flags.leaseSeconds as never,
       });
       const storage = await openStorage(config);
-      const created = await ensureDefaultStore(storage);
+      // the Default Store only once the hub listens: created before a start that then failed (a
+      // port in use), its token — printed once, on the first start — was never shown
       const hub = await startHub(config, { storage });
+      const created = await ensureDefaultStore(storage);
       process.stdout.write(banner(config, hub.url, created));
 
       let stopping = false;

@@ -35,7 +35,11 @@ export function registerStores(program: Command): void {
             },
           ).then((r) => r.body)
         : withStorage(flags, async (storage) => {
-            const { store, token, secret } = newStore(flags.name);
+            // the API's rules (routes/stores.ts), which the database alone does not enforce
+            const name = flags.name.trim();
+            if (name === '' || name.length > 200)
+              throw new Error('--name must not be blank and at most 200 characters');
+            const { store, token, secret } = newStore(name);
             await storage.createStore(store, token);
             return { id: store.id, name: store.name, token: secret };
           }));
@@ -75,7 +79,7 @@ export function registerStores(program: Command): void {
         ? (
             await callHub<{ id: string; token: string }>(
               'POST',
-              api(flags, `/api/stores/${storeId}/tokens`),
+              api(flags, `/api/stores/${encodeURIComponent(storeId)}/tokens`),
               admin(flags),
             )
           ).body
@@ -99,17 +103,18 @@ export function registerStores(program: Command): void {
         ? (
             await callHub<{ id: string; hint: string; revoked_at: string | null }[]>(
               'GET',
-              api(flags, `/api/stores/${storeId}/tokens`),
+              api(flags, `/api/stores/${encodeURIComponent(storeId)}/tokens`),
               admin(flags),
             )
           ).body
-        : await withStorage(flags, async (storage) =>
-            (await storage.listTokens(storeId)).map((t) => ({
+        : await withStorage(flags, async (storage) => {
+            if (!(await storage.getStore(storeId))) throw new Error(`store ${storeId} not found`);
+            return (await storage.listTokens(storeId)).map((t) => ({
               id: t.id,
               hint: t.hint,
               revoked_at: t.revoked_at ? new Date(t.revoked_at).toISOString() : null,
-            })),
-          );
+            }));
+          });
       if (flags.json) print(tokens);
       else
         for (const t of tokens)
@@ -121,7 +126,11 @@ export function registerStores(program: Command): void {
     .argument('<token_id>')
     .action(async (storeId: string, tokenId: string, flags: Flags) => {
       if (flags.url)
-        await callHub('DELETE', api(flags, `/api/stores/${storeId}/tokens/${tokenId}`), admin(flags));
+        await callHub(
+          'DELETE',
+          api(flags, `/api/stores/${encodeURIComponent(storeId)}/tokens/${encodeURIComponent(tokenId)}`),
+          admin(flags),
+        );
       else {
         const revoked = await withStorage(flags, (storage) =>
           storage.revokeToken(storeId, tokenId, Date.now()),

@@ -38,6 +38,17 @@ describe('CLI', () => {
     assert.match(again.stderr, /no active token/);
   });
 
+  test("store commands on the database apply the API's rules", () => {
+    for (const name of ['   ', 'x'.repeat(201)]) {
+      const res = cli(['store', 'create', '--name', name, '--data', dir]);
+      assert.equal(res.status, 1);
+      assert.match(res.stderr, /--name must not be blank and at most 200 characters/);
+    }
+    const missing = cli(['store', 'token', 'list', 'no-such-store', '--data', dir]);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /store no-such-store not found/);
+  });
+
   test('an invalid setting stops start-up naming the setting, the value and what is allowed', () => {
     const res = cli(['serve', '--port', 'abc', '--data', dir]);
     assert.notEqual(res.status, 0);
@@ -57,6 +68,20 @@ describe('CLI', () => {
       server.child.kill('SIGTERM');
       assert.equal(await server.exited, 0);
       rmSync(data, { recursive: true, force: true });
+    });
+
+    test('a first start that cannot listen creates no store, so the next one prints the token', () => {
+      const fresh = mkdtempSync(join(tmpdir(), 'switchyard-taken-'));
+      try {
+        const port = new URL(server.url).port;
+        const failed = cli(['serve', '--port', port, '--host', '127.0.0.1', '--data', fresh]);
+        assert.notEqual(failed.status, 0);
+        assert.match(failed.stderr, /EADDRINUSE/);
+        const stores = cli(['store', 'list', '--json', '--data', fresh]);
+        assert.deepEqual(JSON.parse(stores.stdout), []);
+      } finally {
+        rmSync(fresh, { recursive: true, force: true });
+      }
     });
 
     test('first start creates the Default Store and prints a ready curl command', () => {

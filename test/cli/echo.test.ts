@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { eventually } from '../helpers/endpoint.js';
-import { bannerCredentials, echoEndpoint, ROOT, serve } from '../helpers/process.js';
+import { bannerCredentials, cli, echoEndpoint, ROOT, serve } from '../helpers/process.js';
 
 test("the README's round trip: a push reaches the echo endpoint and the copy is archived with its result", async () => {
   const data = mkdtempSync(join(tmpdir(), 'switchyard-echo-'));
@@ -52,5 +52,24 @@ test("the README's round trip: a push reaches the echo endpoint and the copy is 
     echo.child.kill('SIGTERM');
     await Promise.all([hub.exited, echo.exited]);
     rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test('the echo endpoint answers a body that is no JSON object with 406 and keeps running; a port in use ends it with the reason', async () => {
+  const echo = await echoEndpoint();
+  try {
+    for (const body of ['null', '[1]', 'not json']) {
+      const res = await request(`${echo.url}/x`, { method: 'POST', body });
+      assert.equal(res.statusCode, 406, body);
+      await res.body.text();
+    }
+    const ok = await request(`${echo.url}/x`, { method: 'POST', body: '{"message_id":"m-1"}' });
+    assert.deepEqual(await ok.body.json(), { message_id: 'm-1' });
+    const taken = cli(['endpoint', 'echo', '--port', new URL(echo.url).port]);
+    assert.equal(taken.status, 1);
+    assert.match(taken.stderr, /^switchyard: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE\n$/);
+  } finally {
+    echo.child.kill('SIGTERM');
+    await echo.exited;
   }
 });

@@ -40,6 +40,18 @@ test('a bad value names the setting, its sources, the value and what is allowed'
   assert.throws(() => loadConfig({}, { SWITCHYARD_ROLE: 'boss' }), /role .*"boss".*one of all, api, worker/);
   assert.throws(() => loadConfig({}, { SWITCHYARD_ADMIN_TOKEN: 'short' }), /adminToken.*at least 16/);
   assert.throws(() => loadConfig({}, { LOG_LEVEL: 'loud' }), /logLevel/);
+  assert.throws(
+    () => loadConfig({ databaseUrl: 'mysql://x/y' }, {}),
+    /databaseUrl \(--database \/ DATABASE_URL\): "mysql:\/\/x\/y" — must be a postgres:\/\/ or postgresql:\/\/ URL/,
+  );
+  for (const ok of [
+    'postgres://h/db',
+    'postgresql://h/db',
+    'sqlite:hub.db',
+    'sqlite:///tmp/hub.db',
+    './hub.db',
+  ])
+    assert.equal(loadConfig({ databaseUrl: ok }, {}).databaseUrl, ok);
 });
 
 test('a config file with an unknown key or bad JSON is refused', () => {

@@ -55,6 +55,7 @@ parameters:
   shop.rate: { value: 3, data_type: float }
   shop.lookup:
     - { standard: UPS Ground, nextday: UPS Next Day }
+  __proto__: a valid name, exported like any other
 schedulers:
   poll-orders:
     key: acme:orders:poll
@@ -104,7 +105,7 @@ for (const backend of backends()) {
         /create\s+mapping\s+audit\.all_orders/,
         /create\s+parameter\s+shop\.lookup/,
         /create\s+scheduler\s+poll-orders/,
-        /7 to create, 0 to update, 0 to delete, 0 unchanged/,
+        /8 to create, 0 to update, 0 to delete, 0 unchanged/,
       ]) {
         assert.match(res.stdout, line);
       }
@@ -137,6 +138,7 @@ for (const backend of backends()) {
       const text = readFileSync(exported, 'utf8');
       assert.match(text, /shop\.rate:\n\s+value: 3\n\s+data_type: float/);
       assert.match(text, /integration: shop/);
+      assert.match(text, /\n {2}__proto__: a valid name, exported like any other\n/);
       const before = await snapshot();
       for (const file of [exported, join(dir, 'store.yaml')]) {
         const again = await run('apply', file);
@@ -225,6 +227,13 @@ for (const backend of backends()) {
       assert.match(dup.stderr, /broken\.yaml:4:3: \/: Map keys must be unique/);
       const unknown = await run('apply', write('unknown.yaml', 'version: 1\nmapings: {}\n'));
       assert.match(unknown.stderr, /unknown\.yaml:2:1: \/mapings: is not a section/);
+      // an alias to a node around it: rejected before anything is applied (it used to fail half-way)
+      const loop = await run(
+        'apply',
+        write('loop.yaml', 'parameters:\n  aaa_first: hello\n  zzz: &a\n    value: [*a]\n'),
+      );
+      assert.equal(loop.status, 1);
+      assert.match(loop.stderr, /loop\.yaml:\d+:\d+: \/parameters\/zzz\/value\/0: contains itself/);
       assert.equal(await snapshot(), before);
     });
   });

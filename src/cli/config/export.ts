@@ -13,16 +13,16 @@ export function exportConfig(state: CurrentState, storeId: string): string {
   const byName = <T extends { name: string }>(list: T[]) =>
     [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
-  const integrations: Record<string, unknown> = {};
+  const integrations = new Map<string, unknown>();
   for (const i of byName(state.integrations)) {
-    integrations[i.name] = {
+    integrations.set(i.name, {
       url: i.url,
       token: i.token,
       ...(i.category === 'custom' ? {} : { category: i.category }),
-    };
+    });
   }
 
-  const mappings: Record<string, unknown> = {};
+  const mappings = new Map<string, unknown>();
   for (const m of byName(state.mappings)) {
     const owner = ownerOf(m, state);
     const options = Object.fromEntries(
@@ -30,7 +30,7 @@ export function exportConfig(state: CurrentState, storeId: string): string {
         ([k, v]) => canonical(v) !== canonical(DEFAULT_OPTIONS[k as keyof typeof DEFAULT_OPTIONS]),
       ),
     );
-    mappings[m.name] = {
+    mappings.set(m.name, {
       ...(owner ? { integration: owner } : {}),
       url: m.url,
       token: m.token,
@@ -48,26 +48,30 @@ export function exportConfig(state: CurrentState, storeId: string): string {
       ...(Object.keys(options).length > 0 ? { options } : {}),
       ...(m.enabled ? {} : { enabled: false }),
       ...(m.required ? { required: true } : {}),
-    };
+    });
   }
 
-  const parameters: Record<string, unknown> = {};
+  const parameters = new Map<string, unknown>();
   for (const p of byName(state.parameters)) {
     // the short form `name: value` when the type is what the value implies, else {value, data_type}
-    parameters[p.name] =
-      dataTypeOf(p.value) === p.data_type ? p.value : { value: p.value, data_type: p.data_type };
+    parameters.set(
+      p.name,
+      dataTypeOf(p.value) === p.data_type ? p.value : { value: p.value, data_type: p.data_type },
+    );
   }
 
-  const schedulers: Record<string, unknown> = {};
+  const schedulers = new Map<string, unknown>();
   for (const s of byName(state.schedulers)) {
-    schedulers[s.name] = {
+    schedulers.set(s.name, {
       key: s.key,
       ...(s.interval !== null ? { interval: s.interval } : { cron: s.cron }),
       ...(Object.keys(s.payload).length > 0 ? { payload: s.payload } : {}),
       ...(s.enabled ? {} : { enabled: false }),
-    };
+    });
   }
 
+  // Maps, not objects: an item named "__proto__" (a valid name) set an object's prototype and
+  // was left out of the file, which apply --prune then deleted
   const doc = new Document({ version: 1, integrations, mappings, parameters, schedulers });
   doc.commentBefore =
     ` Switchyard configuration of store ${storeId} (switchyard export).\n` +

@@ -73,6 +73,13 @@ export function readConfig(file: string, text: string): DesiredConfig {
     schedulers: new Map(),
   };
   const root: unknown = doc.toJS();
+  // an alias to a node that encloses it (`zzz: &a {value: [*a]}`) makes a value that contains
+  // itself: no JSON can hold it, and it failed only once the first items were already applied
+  const loop = selfContaining(root);
+  if (loop) {
+    report(loop, 'contains itself (a YAML alias to a node around it): the hub stores plain JSON');
+    throw new ConfigFileError(file, problems);
+  }
   if (root !== null && root !== undefined && !isObject(root)) {
     report([], 'the file must be a map with the sections integrations, mappings, parameters, schedulers');
     throw new ConfigFileError(file, problems);
@@ -199,4 +206,24 @@ function locate(doc: Document, path: (string | number)[], keyOf = false): number
     if (node && typeof node === 'object' && node.range) return node.range[0];
   }
   return 0;
+}
+
+/** The path of the first value that contains one of its own ancestors, if any. */
+function selfContaining(root: unknown): (string | number)[] | undefined {
+  const ancestors = new Set<object>();
+  const walk = (value: unknown, path: (string | number)[]): (string | number)[] | undefined => {
+    if (value === null || typeof value !== 'object') return undefined;
+    if (ancestors.has(value)) return path;
+    ancestors.add(value);
+    const entries: [string | number, unknown][] = Array.isArray(value)
+      ? value.map((v, i) => [i, v])
+      : Object.entries(value);
+    for (const [key, child] of entries) {
+      const found = walk(child, [...path, key]);
+      if (found) return found;
+    }
+    ancestors.delete(value);
+    return undefined;
+  };
+  return walk(root, []);
 }

@@ -281,11 +281,26 @@ for (const backend of backends()) {
         { name: 'shop.region', value: 'eu' },
       ]);
 
-      // the parameters follow the mapping's integration, not its name: renamed by hand, it still
-      // carries shop's, and never another integration's whose name its new name begins with
+      // an integration's mapping keeps its name (the integration knows it by it)
+      const rename = await call(t, 'PUT', `mappings/${mapping.id}`, { name: 'renamed-orders' });
+      assert.equal(rename.status, 422);
+      assert.match(rename.body.errors['/name'][0], /belongs to an integration/);
+      // the parameters follow the mapping's integration, not its name: one renamed before that
+      // rule still carries shop's, and never another integration's its new name begins with
       await call(t, 'POST', 'parameters', { name: 'other.secret', value: 's3cret', data_type: 'string' });
+      const {
+        id: _id,
+        store_id,
+        integration_id,
+        created_at,
+        updated_at,
+        version,
+        ...fields
+      } = (await t.hub.storage.getMapping(t.storeId, mapping.id))!;
       for (const name of ['renamed-orders', 'other.orders']) {
-        assert.equal((await call(t, 'PUT', `mappings/${mapping.id}`, { name })).status, 200);
+        await t.hub.storage.updateMapping(t.storeId, mapping.id, { ...fields, name }, Date.now());
+        // (an edit through the API, which drops the delivery engine's cached copy of the mapping)
+        assert.equal((await call(t, 'PUT', `mappings/${mapping.id}`, { enabled: true })).status, 200);
         endpoint.received.length = 0;
         await t.push({
           message: 'order:new',
@@ -298,7 +313,12 @@ for (const backend of backends()) {
           name,
         );
       }
-      assert.equal((await call(t, 'PUT', `mappings/${mapping.id}`, { name: 'shop.orders' })).status, 200);
+      await t.hub.storage.updateMapping(
+        t.storeId,
+        mapping.id,
+        { ...fields, name: 'shop.orders' },
+        Date.now(),
+      );
       assert.equal((await call(t, 'DELETE', 'parameters/other.secret')).status, 204);
 
       // signing up again (another service) needs no secrets, keeps stored values and the store's edits

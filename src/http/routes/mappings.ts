@@ -206,6 +206,13 @@ export function mappingRoutes(ctx: AppContext) {
         for (let attempt = 1; ; attempt++) {
           const existing = await load(storeId, req.params.mapping_id);
           const fields = parse(req.body, existing);
+          // an integration finds its service's mapping by name (refresh, export and apply too)
+          if (existing.integration_id !== null && fields.name !== existing.name)
+            throw invalid({
+              '/name': [
+                `is ${existing.name} for good: the mapping belongs to an integration, which knows it by that name`,
+              ],
+            });
           if (fields.name !== existing.name) {
             const other = await ctx.storage.findMappingByName(storeId, fields.name);
             if (other && other.id !== existing.id) throw nameTaken();

@@ -363,6 +363,10 @@ export class DeliveryEngine {
           if (held) this.metrics?.delivered.inc({ outcome: settlement.outcome.kind });
           if (held && (settlement.children.length > 0 || settlement.notifications.length > 0))
             this.wake.incoming();
+          // The next copy with this ordering key becomes due only now, once this one has left the
+          // accepted queue: the lease that followed the POST's end found nothing, and without a
+          // wake-up the next one went out at the next poll (one copy a second per key).
+          if (held && m.ordering_key !== null && m.ordering_key !== undefined) this.wake.capacity();
           if (!held)
             this.log.warn(
               { message_id: m.id },

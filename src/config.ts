@@ -43,7 +43,7 @@ export class ConfigError extends Error {}
 type Raw = Partial<Record<keyof HubConfig, unknown>>;
 
 /** Where each setting can come from, for error messages: `--port / PORT / port`. */
-const SOURCES: Record<keyof HubConfig, { flag: string; env: string }> = {
+const SOURCES: Record<keyof HubConfig, { flag?: string; env: string }> = {
   port: { flag: '--port', env: 'PORT' },
   host: { flag: '--host', env: 'HOST' },
   dataDir: { flag: '--data', env: 'SWITCHYARD_DATA_DIR' },
@@ -53,14 +53,16 @@ const SOURCES: Record<keyof HubConfig, { flag: string; env: string }> = {
   bodyLimit: { flag: '--body-limit', env: 'SWITCHYARD_BODY_LIMIT' },
   logLevel: { flag: '--log-level', env: 'LOG_LEVEL' },
   sqliteSync: { flag: '--sqlite-sync', env: 'SWITCHYARD_SQLITE_SYNC' },
-  poolSize: { flag: '--pool-size', env: 'SWITCHYARD_POOL_SIZE' },
-  retentionDays: { flag: '--retention-days', env: 'SWITCHYARD_RETENTION_DAYS' },
+  // no command-line flags for these two: environment or config file only (docs/configuration.md)
+  poolSize: { env: 'SWITCHYARD_POOL_SIZE' },
+  retentionDays: { env: 'SWITCHYARD_RETENTION_DAYS' },
   leaseSeconds: { flag: '--lease-seconds', env: 'SWITCHYARD_LEASE_SECONDS' },
 };
 
 function fail(key: keyof HubConfig, value: unknown, allowed: string): never {
   const { flag, env } = SOURCES[key];
-  throw new ConfigError(`invalid setting ${key} (${flag} / ${env}): ${JSON.stringify(value)} — ${allowed}`);
+  const from = flag ? `${flag} / ${env}` : env;
+  throw new ConfigError(`invalid setting ${key} (${from}): ${JSON.stringify(value)} — ${allowed}`);
 }
 
 function integer(key: keyof HubConfig, value: unknown, min: number, max: number): number {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -135,6 +135,7 @@ for (const backend of backends()) {
       const exported = join(dir, 'exported.yaml');
       const res = await run('export', '--out', exported);
       assert.equal(res.status, 0, res.stderr);
+      assert.equal(statSync(exported).mode & 0o777, 0o600, 'it holds secrets: its owner only');
       const text = readFileSync(exported, 'utf8');
       assert.match(text, /shop\.rate:\n\s+value: 3\n\s+data_type: float/);
       assert.match(text, /integration: shop/);

@@ -44,6 +44,10 @@ test('a bad value names the setting, its sources, the value and what is allowed'
     () => loadConfig({ databaseUrl: 'mysql://x/y' }, {}),
     /databaseUrl \(--database \/ DATABASE_URL\): "mysql:\/\/x\/y" — must be a postgres:\/\/ or postgresql:\/\/ URL/,
   );
+  assert.throws(
+    () => loadConfig({}, { SWITCHYARD_POOL_SIZE: '0' }),
+    /invalid setting poolSize \(SWITCHYARD_POOL_SIZE\): "0"/,
+  );
   for (const ok of [
     'postgres://h/db',
     'postgresql://h/db',

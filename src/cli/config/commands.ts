@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { applyPlan } from './apply.js';
 import { exportConfig } from './export.js';
@@ -58,8 +58,11 @@ export function registerConfig(program: Command): void {
       .option('--out <file>', 'write here instead of to stdout'),
   ).action(async (flags: RemoteFlags & { out?: string }) => {
     const text = exportConfig(await currentState(client(flags)), flags.store);
-    if (flags.out && flags.out !== '-') await writeFile(flags.out, text, 'utf8');
-    else process.stdout.write(text);
+    // readable by its owner only: the file holds endpoint tokens and parameter values
+    if (flags.out && flags.out !== '-') {
+      await writeFile(flags.out, text, { encoding: 'utf8', mode: 0o600 });
+      await chmod(flags.out, 0o600); // (mode applies to a new file only)
+    } else process.stdout.write(text);
   });
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { HubConfig } from '../config.js';
 import { ensureDefaultStore, startHub } from '../hub.js';
 import { isPostgresUrl, openStorage, sqliteFile } from '../storage/open.js';
+import { lockSqliteDatabase } from '../storage/sqlite/process-lock.js';
 import { VERSION } from '../version.js';
 import { configFrom, databaseOptions } from './options.js';
 
@@ -40,6 +41,11 @@ export function registerServe(program: Command): void {
         sqliteSync: flags.sqliteSync as never,
         leaseSeconds: flags.leaseSeconds as never,
       });
+      // one serving process per SQLite database (sqlite/process-lock.ts), held until it ends (and
+      // kept referenced: a lock collected as garbage would close, and free, its file)
+      const unlock = isPostgresUrl(config.databaseUrl)
+        ? () => {}
+        : lockSqliteDatabase(sqliteFile(config.databaseUrl, config.dataDir));
       const storage = await openStorage(config);
       // the Default Store only once the hub listens: created before a start that then failed (a
       // port in use), its token — printed once, on the first start — was never shown
@@ -55,6 +61,7 @@ export function registerServe(program: Command): void {
         hub
           .close()
           .then(() => storage.close())
+          .then(unlock)
           .then(
             () => process.exit(0),
             (err) => {

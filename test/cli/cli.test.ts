@@ -84,6 +84,16 @@ describe('CLI', () => {
       }
     });
 
+    test('a second serve on the same SQLite database refuses to start; store commands still run beside it', () => {
+      const second = cli(['serve', '--port', '0', '--data', data]);
+      assert.equal(second.status, 1);
+      assert.match(
+        second.stderr,
+        /another Switchyard process is serving .*switchyard\.db \(a hub on SQLite is one process/,
+      );
+      assert.equal(cli(['store', 'list', '--json', '--data', data]).status, 0);
+    });
+
     test('first start creates the Default Store and prints a ready curl command', () => {
       const out = server.output();
       assert.match(out, /Created "Default Store"/);

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { request } from 'undici';
+import { CLIENT_TIMEOUT_MS } from './http-client.js';
 
 /** `switchyard push STORE_ID FILE --token T`: the seed's curl command as a subcommand. */
 export function registerPush(program: Command): void {
@@ -22,6 +23,8 @@ export function registerPush(program: Command): void {
         const url = `${opts.url.replace(/\/+$/, '')}/api/stores/${encodeURIComponent(storeId)}/messages`;
         const res = await request(url, {
           method: 'POST',
+          headersTimeout: CLIENT_TIMEOUT_MS,
+          bodyTimeout: CLIENT_TIMEOUT_MS,
           headers: {
             'content-type': 'application/json',
             'x-augury-token': opts.token,

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -47,6 +49,24 @@ describe('CLI', () => {
     const missing = cli(['store', 'token', 'list', 'no-such-store', '--data', dir]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /store no-such-store not found/);
+  });
+
+  test('a hub that never answers ends a remote command after SWITCHYARD_CLIENT_TIMEOUT', async () => {
+    // accepts connections (the kernel does, even while this process waits) and never answers
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const started = Date.now();
+      const res = cli(['export', '--url', url, '--store', 's', '--token', 't'], {
+        SWITCHYARD_CLIENT_TIMEOUT: '1',
+      });
+      assert.equal(res.status, 1);
+      assert.match(res.stderr, /timeout/i);
+      assert.ok(Date.now() - started < 30_000);
+    } finally {
+      silent.close();
+    }
   });
 
   test('an invalid setting stops start-up naming the setting, the value and what is allowed', () => {

@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { CLIENT_TIMEOUT_MS } from '../http-client.js';
 
 /** A failed call: the hub's status and answer, for messages that say what the hub said. */
 export class HubApiError extends Error {
@@ -46,6 +47,9 @@ export class HubApi {
   private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     const res = await request(this.base + path, {
       method,
+      // a hub that never answers ends the command instead of hanging it
+      headersTimeout: CLIENT_TIMEOUT_MS,
+      bodyTimeout: CLIENT_TIMEOUT_MS,
       headers: {
         'x-augury-token': this.token,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),

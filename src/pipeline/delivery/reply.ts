@@ -60,7 +60,8 @@ export function parseReply(contentType: string | undefined, body: string): Parse
   if (body.trim() === '') return out;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    // a byte order mark (some Windows stacks write one) is no reason to fail a delivery
+    parsed = JSON.parse(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body);
   } catch (err) {
     if (announced) out.malformed = `reply announced JSON but is not: ${(err as Error).message}`;
     return out;

@@ -116,3 +116,12 @@ test('messages given as one object instead of a list is that one message; anythi
   assert.equal(odd.messages.length, 1);
   assert.ok(odd.messages[0]!.invalid);
 });
+
+test('a reply starting with a byte order mark is read like any other', () => {
+  const r = parseReply(json, '\ufeff{"messages":[{"message":"acme:bom:one","payload":{}}]}');
+  assert.equal(r.malformed, undefined);
+  assert.deepEqual(
+    r.messages.map((m) => m.message),
+    ['acme:bom:one'],
+  );
+});

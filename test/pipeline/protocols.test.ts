@@ -82,6 +82,24 @@ for (const backend of backends()) {
       await call(t, 'DELETE', `mappings/${m.id}`);
     });
 
+    test("an update_url off the mapping's host, or no URL at all, is a failure, not a place to send the token", async () => {
+      endpoint.received.length = 0;
+      let target = 'http://169.254.169.254/latest';
+      endpoint.handler = (r) => ({ body: { message_id: r.body.message_id, delay: 1, update_url: target } });
+      const m = await createMapping(t, { url: `${endpoint.url}/elsewhere`, messages: ['acme:job:away'] });
+      for (const [url, reason] of [
+        [target, /update_url "http:\/\/169\.254\.169\.254\/latest" is not on the mapping's host/],
+        ['http://[::1', /update_url "http:\/\/\[::1" is not a URL/],
+      ] as const) {
+        target = url;
+        const pushed = await t.push({ message: 'acme:job:away', payload: {} });
+        const copy = await copyIn(t, pushed.body.message_id, ['failing']);
+        const detail = (await call(t, 'GET', `messages/${copy.id}`)).body;
+        assert.match(detail.last_error, reason);
+      }
+      await call(t, 'DELETE', `mappings/${m.id}`);
+    });
+
     test('a reply chain deeper than 16 hops is stopped by the loop guard', async () => {
       endpoint.received.length = 0;
       endpoint.handler = (r) => ({

@@ -54,6 +54,10 @@ export function settle(
   const reply = r.status !== undefined ? parseReply(r.contentType, body) : undefined;
   if (reply && r.bodyCut && (reply.malformed || reply.json === undefined))
     reply.malformed = `reply longer than ${REPLY_BYTES / 1024 / 1024} MiB: the hub reads no further, so its messages cannot be taken in`;
+  if (reply?.async?.updateUrl !== undefined && !reply.malformed) {
+    const problem = updateUrlProblem(reply.async.updateUrl, mapping.url);
+    if (problem) reply.malformed = problem;
+  }
   const ok = r.status !== undefined && r.status >= 200 && r.status < 300 && !reply?.malformed;
   const error = ok
     ? null
@@ -222,4 +226,22 @@ function statusDetail(body: string): string {
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/**
+ * Where an asynchronous endpoint asks to be polled must be a URL on the mapping's own origin
+ * (scheme, host and port): the hub POSTs the mapping's token and signature there, and a reply
+ * naming another host (an internal address, say) would make the hub send them, and requests, to
+ * whatever the reply says. Relative URLs resolve against the mapping URL.
+ */
+function updateUrlProblem(updateUrl: string, mappingUrl: string): string | undefined {
+  let target: URL;
+  try {
+    target = new URL(updateUrl, mappingUrl);
+  } catch {
+    return `update_url ${JSON.stringify(updateUrl.slice(0, 200))} is not a URL`;
+  }
+  if (target.origin !== new URL(mappingUrl).origin)
+    return `update_url ${JSON.stringify(updateUrl.slice(0, 200))} is not on the mapping's host (${new URL(mappingUrl).origin})`;
+  return undefined;
 }

@@ -62,7 +62,7 @@ export const MAPPING_FIELDS = [
   'required',
 ] as const;
 const FIELDS: readonly string[] = MAPPING_FIELDS;
-const READ_ONLY = ['id', 'store_id', 'integration_id', 'created_at', 'updated_at', 'version'];
+export const READ_ONLY = ['id', 'store_id', 'integration_id', 'created_at', 'updated_at', 'version'];
 const OPTION_NAMES = Object.keys(DEFAULT_OPTIONS);
 const FILTER_FIELDS = ['path', 'operator', 'value', 'match_rule'];
 

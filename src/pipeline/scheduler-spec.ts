@@ -32,7 +32,7 @@ const NAME = /^[A-Za-z0-9_.:-]+$/;
 /** The fields a scheduler body may set. */
 export const SCHEDULER_FIELDS = ['name', 'key', 'interval', 'cron', 'payload', 'enabled'] as const;
 const FIELDS: readonly string[] = SCHEDULER_FIELDS;
-const IGNORED = ['id', 'store_id', 'next_run_at', 'last_run_at', 'created_at', 'updated_at', 'count'];
+export const IGNORED = ['id', 'store_id', 'next_run_at', 'last_run_at', 'created_at', 'updated_at', 'count'];
 
 export type SchedulerParse = { ok: true; fields: SchedulerFields } | { ok: false; errors: FieldErrors };
 

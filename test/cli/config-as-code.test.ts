@@ -228,6 +228,16 @@ for (const backend of backends()) {
       assert.match(dup.stderr, /broken\.yaml:4:3: \/: Map keys must be unique/);
       const unknown = await run('apply', write('unknown.yaml', 'version: 1\nmapings: {}\n'));
       assert.match(unknown.stderr, /unknown\.yaml:2:1: \/mapings: is not a section/);
+      // a field the hub sets (a GET answer pasted in) is refused, not silently dropped
+      const pasted = await run(
+        'apply',
+        write(
+          'pasted.yaml',
+          `mappings:\n  audit.x:\n    url: ${endpoint.url}/x\n    token: k\n    messages: [order:new]\n    version: 3\n`,
+        ),
+      );
+      assert.equal(pasted.status, 1);
+      assert.match(pasted.stderr, /pasted\.yaml:6:\d+: \/mappings\/audit\.x\/version: is set by the hub/);
       // an alias to a node around it: rejected before anything is applied (it used to fail half-way)
       const loop = await run(
         'apply',

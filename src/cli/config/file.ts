@@ -1,10 +1,10 @@
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
 import type { FieldErrors } from '../../http/errors.js';
 import { library } from '../../library/index.js';
-import { parseIntegration } from '../../pipeline/integrations/spec.js';
-import { parseMapping } from '../../pipeline/mapping-spec.js';
+import { READ_ONLY as INTEGRATION_READ_ONLY, parseIntegration } from '../../pipeline/integrations/spec.js';
+import { READ_ONLY as MAPPING_READ_ONLY, parseMapping } from '../../pipeline/mapping-spec.js';
 import { parseParameter } from '../../pipeline/parameter-spec.js';
-import { parseScheduler } from '../../pipeline/scheduler-spec.js';
+import { parseScheduler, IGNORED as SCHEDULER_READ_ONLY } from '../../pipeline/scheduler-spec.js';
 import type { DataType } from '../../storage/delivery-contract.js';
 import type { IntegrationFields, SchedulerFields } from '../../storage/integration-contract.js';
 import type { MappingFields } from '../../storage/mapping-contract.js';
@@ -156,6 +156,16 @@ function readItem(
     return {};
   }
   if (!isObject(item)) return { '/': ['must be a map of fields'] };
+  // The API ignores the fields it sets itself (a GET answer may be PUT back as it is); a file
+  // states what is wanted, so one there is refused, as an unknown field is, not silently dropped.
+  const setByHub: readonly string[] =
+    section === 'integrations'
+      ? INTEGRATION_READ_ONLY
+      : section === 'mappings'
+        ? MAPPING_READ_ONLY
+        : SCHEDULER_READ_ONLY;
+  for (const key of Object.keys(item))
+    if (setByHub.includes(key)) report([key], 'is set by the hub, not by a configuration file');
   if (item.name !== undefined && item.name !== name) {
     report(['name'], 'is the key of the entry: leave it out or make it equal to the key');
   }

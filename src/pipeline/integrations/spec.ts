@@ -28,7 +28,7 @@ export const INTEGRATION_LIMITS = {
 export const INTEGRATION_NAME = /^[a-z0-9_-]+$/;
 
 const FIELDS = ['name', 'url', 'token', 'category'];
-const READ_ONLY = [
+export const READ_ONLY = [
   'id',
   'store_id',
   'status',

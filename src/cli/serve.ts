@@ -84,6 +84,10 @@ function banner(
     ? 'PostgreSQL'
     : `SQLite ${sqliteFile(config.databaseUrl, config.dataDir)}`;
   const lines = [`Switchyard ${VERSION} listening on ${url} (${db}, role ${config.role})`];
+  if (config.role === 'worker')
+    lines.push(
+      '(a worker process: it serves /healthz and /readyz only; the API is served by the api and all roles)',
+    );
   if (created) {
     const base = url.replace('0.0.0.0', '127.0.0.1');
     lines.push(
@@ -92,10 +96,13 @@ function banner(
       `  store id: ${created.store.id}`,
       `  token:    ${created.token}`,
       '  (the token is shown only once; `switchyard store token create <store id>` makes another)',
-      '',
-      "Push the seed page's sample (test/fixtures/new_product.json):",
-      `  curl --data @new_product.json -H "X-Augury-Token:${created.token}" -H "Content-Type:application/json" ${base}/api/stores/${created.store.id}/messages`,
     );
+    if (config.role !== 'worker')
+      lines.push(
+        '',
+        "Push the seed page's sample (test/fixtures/new_product.json):",
+        `  curl --data @new_product.json -H "X-Augury-Token:${created.token}" -H "Content-Type:application/json" ${base}/api/stores/${created.store.id}/messages`,
+      );
   }
   return `${lines.join('\n')}\n\n`;
 }

@@ -27,16 +27,33 @@ export function sqliteFile(url: string | undefined, dataDir: string): string {
 /** Opens and migrates the configured database. */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const url = options.databaseUrl;
-  const storage = isPostgresUrl(url)
-    ? openPostgres(url, { poolSize: options.poolSize ?? 10, archiveCounts: options.archiveCounts })
-    : openSqlite(sqliteFile(url, options.dataDir), options.sqliteSync, {
-        archiveCounts: options.archiveCounts,
-      });
+  // which database, for messages: the URL without its password, or the SQLite file
+  const where = isPostgresUrl(url) ? withoutPassword(url) : sqliteFile(url, options.dataDir);
+  let storage: Storage;
+  try {
+    storage = isPostgresUrl(url)
+      ? openPostgres(url, { poolSize: options.poolSize ?? 10, archiveCounts: options.archiveCounts })
+      : openSqlite(sqliteFile(url, options.dataDir), options.sqliteSync, {
+          archiveCounts: options.archiveCounts,
+        });
+  } catch (err) {
+    throw new Error(`cannot open the database ${where}: ${(err as Error).message}`, { cause: err });
+  }
   try {
     await storage.migrate();
   } catch (err) {
     await storage.close().catch(() => {});
-    throw err;
+    throw new Error(`${(err as Error).message} (database ${where})`, { cause: err });
   }
   return storage;
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
 }

@@ -75,6 +75,11 @@ describe('CLI', () => {
     assert.match(res.stderr, /port.*--port.*PORT.*"abc".*whole number/);
     const role = cli(['serve', '--role', 'boss', '--data', dir]);
     assert.match(role.stderr, /role.*"boss".*one of all, api, worker/);
+    // a database that cannot be reached is named (its password masked)
+    const down = cli(['serve', '--port', '0', '--database', 'postgres://hub:secret@127.0.0.1:1/none']);
+    assert.equal(down.status, 1);
+    assert.match(down.stderr, /\(database postgres:\/\/hub:\*\*\*@127\.0\.0\.1:1\/none\)/);
+    assert.doesNotMatch(down.stderr, /secret/);
   });
 
   describe('against a running server', () => {

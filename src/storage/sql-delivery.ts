@@ -22,6 +22,15 @@ const dueState = (alias = '') => {
 };
 const DUE = dueState('m');
 
+/** A refusal that says nothing about the settlement itself: trying again may succeed. */
+function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  // PostgreSQL: deadlock_detected, serialization_failure; SQLite: the database is busy or locked
+  return (
+    code === '40P01' || code === '40001' || (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code))
+  );
+}
+
 /** Rows a multi-row INSERT of reply messages carries (each binds ~25 parameters). */
 const CHILD_ROWS_PER_INSERT = 500;
 
@@ -172,16 +181,26 @@ export class SqlDelivery {
       // not take the others of its group down with it: they were rolled back together, their
       // copies would stay running and be delivered again. Each is written on its own instead,
       // and one that still fails is parked with the reason, for a person to look at.
-      if (batch.length === 1) return [await this.parkUnwritable(batch[0]!, err)];
+      if (batch.length === 1 && !isTransient(err)) return [await this.parkUnwritable(batch[0]!, err)];
       const results: boolean[] = [];
-      for (const s of batch) {
-        try {
-          results.push(await this.db.transaction().execute((trx) => this.applySettlement(trx, s)));
-        } catch (own) {
-          results.push(await this.parkUnwritable(s, own));
-        }
-      }
+      for (const s of batch) results.push(await this.settleAlone(s));
       return results;
+    }
+  }
+
+  /**
+   * One settlement in a transaction of its own. A transient refusal (a deadlock with another
+   * process, a busy database) is tried once more and then answered as a lost lease: the copy is
+   * delivered again once its lease expires, as after a crash. Any other refusal parks it.
+   */
+  private async settleAlone(s: Settlement): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().execute((trx) => this.applySettlement(trx, s));
+      } catch (err) {
+        if (!isTransient(err)) return this.parkUnwritable(s, err);
+        if (attempt >= 2) return false;
+      }
     }
   }
 
@@ -282,7 +301,9 @@ export class SqlDelivery {
         .execute();
     if (children.some((c) => c.queue_name === 'incoming')) await this.notify(trx, 'incoming');
     await this.recordTypes(trx, children);
-    for (const p of s.parameters) await this.upsertParameter(trx, s.store_id, p, s.now);
+    // by name, so that two processes storing the same parameters lock them in one order
+    const parameters = [...s.parameters].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const p of parameters) await this.upsertParameter(trx, s.store_id, p, s.now);
     return true;
   }
 

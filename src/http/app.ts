@@ -101,14 +101,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       );
       done();
     });
-    app.get(
-      '/metrics',
-      { schema: { summary: 'Prometheus metrics of this process', tags: ['health'] } },
-      async (_req, reply) => {
-        reply.type(metrics.registry.contentType);
-        return metrics.registry.metrics();
-      },
-    );
   }
   // set when the request arrives, so every answer carries it, errors and 404s included (an
   // onRequest hook is cheaper than an onSend one, which runs with the payload)
@@ -171,6 +163,16 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(ctx));
+  // after the OpenAPI plugin, so that the document lists it
+  if (metrics)
+    app.get(
+      '/metrics',
+      { schema: { summary: 'Prometheus metrics of this process', tags: ['health'] } },
+      async (_req, reply) => {
+        reply.type(metrics.registry.contentType);
+        return metrics.registry.metrics();
+      },
+    );
   if (ctx.apiRoutes === false) return app;
   await app.register(storeRoutes(ctx));
   await app.register(pushRoutes(ctx));

@@ -17,6 +17,8 @@ test('GET /metrics: Prometheus text with pushes, intake results, deliveries and 
       return res.body.includes('switchyard_deliveries_total{outcome="completed"} 1') ? res : undefined;
     });
     assert.equal(text.statusCode, 200);
+    const doc = (await t.hub.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    assert.ok(doc.paths['/metrics'], 'the OpenAPI document lists /metrics');
     assert.match(String(text.headers['content-type']), /text\/plain/);
     assert.match(text.body, /^switchyard_messages_pushed_total 2$/m);
     assert.match(text.body, /^switchyard_intake_messages_total\{result="routed"\} 1$/m);

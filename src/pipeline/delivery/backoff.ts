@@ -20,7 +20,9 @@ export function baseDelaySeconds(failures: number): number {
  * fixed in tests); 0.5 means no jitter.
  */
 export function nextDelayMs(failures: number, random: number, retryAfterSeconds?: number): number {
-  if (retryAfterSeconds !== undefined) {
+  // Retry-After: 0, or a date already past, says nothing about when: the schedule applies (taken
+  // as "1 second" it had a busy endpoint hit once a second until max_age)
+  if (retryAfterSeconds !== undefined && retryAfterSeconds > 0) {
     return Math.round(Math.min(Math.max(retryAfterSeconds, 1), RETRY_AFTER_CAP_SECONDS) * 1000);
   }
   const factor = 1 - JITTER + 2 * JITTER * random;

@@ -25,10 +25,11 @@ test('jitter stays within ±20 % and 0.5 means none', () => {
   }
 });
 
-test('Retry-After replaces the schedule, capped at 24 hours, at least 1 second', () => {
+test('Retry-After replaces the schedule, capped at 24 hours; 0 (or a date past) leaves the schedule', () => {
   assert.equal(nextDelayMs(3, 0.5, 120), 120_000);
   assert.equal(nextDelayMs(3, 0.5, 10 * 24 * 3600), 24 * 3600 * 1000);
-  assert.equal(nextDelayMs(3, 0.5, 0), 1000);
+  assert.equal(nextDelayMs(3, 0.5, 0), nextDelayMs(3, 0.5));
+  assert.equal(nextDelayMs(3, 0.5, 0), baseDelaySeconds(3) * 1000);
 });
 
 test('Retry-After header: seconds or an HTTP date', () => {

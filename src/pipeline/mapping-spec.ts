@@ -85,6 +85,11 @@ export function parseMapping(body: unknown, base?: MappingFields): MappingParse 
   }
 
   const name = text(raw.name, '/name', errors, MAPPING_LIMITS.nameLength);
+  // a name is printed by the CLI, logged and shown on the dashboard: a newline or an escape
+  // sequence in it could forge a line of a plan or a log
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it finds
+  if (name !== undefined && /[\u0000-\u001f\u007f]/.test(name))
+    errors.add('/name', 'must not contain control characters (newlines, tabs, escapes)');
   const url = text(raw.url, '/url', errors, MAPPING_LIMITS.urlLength);
   if (url !== undefined) checkUrl(url, errors);
   const token = text(raw.token, '/token', errors, MAPPING_LIMITS.tokenLength);

@@ -160,6 +160,7 @@ for (const backend of backends()) {
       ['missing token', { token: undefined }, '/token', /is required/],
       ['missing name', { name: undefined }, '/name', /is required/],
       ['name too long', { name: 'x'.repeat(201) }, '/name', /at most 200/],
+      ['name with a newline', { name: 'erp.orders\ncreate mapping evil' }, '/name', /control characters/],
       ['no messages', { messages: [] }, '/messages', /at least one/],
       ['messages missing', { messages: undefined }, '/messages', /is required/],
       ['bad type pattern', { messages: ['order:new', 'Order'] }, '/messages/1', /segments/],

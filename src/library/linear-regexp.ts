@@ -16,9 +16,40 @@ import { RE2JS } from 're2js';
  */
 export const linearRegExp: RegExpEngine = Object.assign(
   (pattern: string, flags: string) => {
-    const re = RE2JS.compile(pattern);
+    const re = RE2JS.compile(toRe2Syntax(pattern));
     // Ajv caches compiled patterns under their toString(): it must differ from pattern to pattern
     return { test: (s: string) => re.test(s), toString: () => `/${pattern}/${flags}` };
   },
   { code: 'linearRegExp /* re2js, src/library/linear-regexp.ts */' },
 );
+
+/**
+ * JSON Schema patterns are written in JavaScript's syntax. RE2 reads nearly all of it the same;
+ * the exceptions a schema may well use are rewritten: `\uXXXX` and `\u{…}` become `\x{…}`, and
+ * `[^]` (any character) becomes `[\s\S]`. What RE2 leaves out on purpose (lookaround,
+ * backreferences) stays refused.
+ */
+export function toRe2Syntax(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      const hex4 = /^u([0-9a-fA-F]{4})/.exec(pattern.slice(i + 1, i + 6));
+      const braced = /^u\{([0-9a-fA-F]{1,6})\}/.exec(pattern.slice(i + 1, i + 10));
+      if (hex4) {
+        out += `\\x{${hex4[1]}}`;
+        i += 5;
+      } else if (braced) {
+        out += `\\x{${braced[1]}}`;
+        i += braced[0].length;
+      } else {
+        out += c + (pattern[i + 1] ?? '');
+        i++;
+      }
+    } else if (c === '[' && pattern.startsWith('[^]', i)) {
+      out += '[\\s\\S]';
+      i += 2;
+    } else out += c;
+  }
+  return out;
+}

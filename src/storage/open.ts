@@ -15,12 +15,12 @@ export interface StorageOptions {
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
-  return !!url && /^postgres(ql)?:\/\//.test(url);
+  return !!url && /^postgres(ql)?:\/\//i.test(url);
 }
 
 /** `sqlite:PATH` or a bare path names the file; without one it is `<dataDir>/switchyard.db`. */
 export function sqliteFile(url: string | undefined, dataDir: string): string {
-  const path = url?.replace(/^sqlite:(\/\/)?/, '');
+  const path = url?.replace(/^sqlite:(\/\/)?/i, '');
   return path || join(dataDir, 'switchyard.db');
 }
 

@@ -22,13 +22,17 @@ const dueState = (alias = '') => {
 };
 const DUE = dueState('m');
 
-/** A refusal that says nothing about the settlement itself: trying again may succeed. */
-function isTransient(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  // PostgreSQL: deadlock_detected, serialization_failure; SQLite: the database is busy or locked
-  return (
-    code === '40P01' || code === '40001' || (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code))
-  );
+/**
+ * A refusal of the settlement's own content: trying again cannot help. PostgreSQL: data
+ * exceptions (22…), integrity violations (23…), program limits (54…, too many parameters);
+ * SQLite: constraints, a value too big or of the wrong type, too many variables.
+ */
+function refusesContent(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (/^(22|23|54)[0-9A-Z]{3}$/.test(code)) return true;
+  if (/^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH|RANGE)/.test(code)) return true;
+  return code === 'SQLITE_ERROR' && typeof e.message === 'string' && /too many SQL variables/.test(e.message);
 }
 
 /** Rows a multi-row INSERT of reply messages carries (each binds ~25 parameters). */
@@ -177,40 +181,41 @@ export class SqlDelivery {
         return results;
       });
     } catch (err) {
-      // One settlement that cannot be written (a reply whose content the database refuses) must
-      // not take the others of its group down with it: they were rolled back together, their
-      // copies would stay running and be delivered again. Each is written on its own instead,
-      // and one that still fails is parked with the reason, for a person to look at.
-      if (batch.length === 1 && !isTransient(err)) return [await this.parkUnwritable(batch[0]!, err)];
+      // One settlement whose content the database refuses (a reply it cannot store) must not
+      // take the others of its group down with it: they were rolled back together. Each is then
+      // written on its own; one refused for its content is parked with the reason, for a person
+      // to look at; one that fails for any other reason (a connection lost, a deadlock, a busy
+      // database) is tried once more and then left to its lease's expiry, to be delivered again
+      // as after a crash. Never parked for the database's own trouble.
       const results: boolean[] = [];
-      for (const s of batch) results.push(await this.settleAlone(s));
+      for (const s of batch) results.push(await this.settleAlone(s, batch.length === 1 ? err : undefined));
       return results;
     }
   }
 
-  /**
-   * One settlement in a transaction of its own. A transient refusal (a deadlock with another
-   * process, a busy database) is tried once more and then answered as a lost lease: the copy is
-   * delivered again once its lease expires, as after a crash. Any other refusal parks it.
-   */
-  private async settleAlone(s: Settlement): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
+  /** See commitSettlements; `failed` is the error of a first try, when there was one. Never throws. */
+  private async settleAlone(s: Settlement, failed?: unknown): Promise<boolean> {
+    let err = failed;
+    for (let attempt = failed === undefined ? 1 : 2; ; attempt++) {
+      if (err !== undefined) {
+        if (refusesContent(err)) return this.parkUnwritable(s, err);
+        if (attempt > 2) return false;
+      }
       try {
         return await this.db.transaction().execute((trx) => this.applySettlement(trx, s));
-      } catch (err) {
-        if (!isTransient(err)) return this.parkUnwritable(s, err);
-        if (attempt >= 2) return false;
+      } catch (e) {
+        err = e;
       }
     }
   }
 
   /**
-   * A settlement the database refused, written as a parked copy without the reply's messages,
-   * notifications and parameters, so that it is neither lost nor delivered again and again. If
-   * even that fails, the error goes to the caller (the copy's lease then expires as after a crash).
+   * A settlement the database refused for its content, written as a parked copy without the
+   * reply's messages, notifications and parameters, so that it is neither lost nor delivered
+   * again and again. If even that fails (or it was a release), false: the lease expires.
    */
   private async parkUnwritable(s: Settlement, err: unknown): Promise<boolean> {
-    if (s.outcome.kind === 'released') throw err;
+    if (s.outcome.kind === 'released') return false;
     const reason = `the endpoint's reply could not be stored: ${(err as Error).message ?? String(err)}`.slice(
       0,
       1000,
@@ -222,7 +227,11 @@ export class SqlDelivery {
       notifications: [],
       parameters: [],
     };
-    return this.db.transaction().execute((trx) => this.applySettlement(trx, parked));
+    try {
+      return await this.db.transaction().execute((trx) => this.applySettlement(trx, parked));
+    } catch {
+      return false;
+    }
   }
 
   /**

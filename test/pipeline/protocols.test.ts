@@ -82,21 +82,24 @@ for (const backend of backends()) {
       await call(t, 'DELETE', `mappings/${m.id}`);
     });
 
-    test("an update_url off the mapping's host, or no URL at all, is a failure, not a place to send the token", async () => {
+    test("an update_url off the mapping's host, or no URL at all, parks the copy: no token sent there, no job posted twice", async () => {
       endpoint.received.length = 0;
       let target = 'http://169.254.169.254/latest';
       endpoint.handler = (r) => ({ body: { message_id: r.body.message_id, delay: 1, update_url: target } });
       const m = await createMapping(t, { url: `${endpoint.url}/elsewhere`, messages: ['acme:job:away'] });
+      const posted = () => endpoint.received.filter((r) => r.path === '/elsewhere').length;
       for (const [url, reason] of [
         [target, /update_url "http:\/\/169\.254\.169\.254\/latest" is not on the mapping's host/],
         ['http://[::1', /update_url "http:\/\/\[::1" is not a URL/],
       ] as const) {
         target = url;
         const pushed = await t.push({ message: 'acme:job:away', payload: {} });
-        const copy = await copyIn(t, pushed.body.message_id, ['failing']);
+        const copy = await copyIn(t, pushed.body.message_id, ['parked']);
         const detail = (await call(t, 'GET', `messages/${copy.id}`)).body;
         assert.match(detail.last_error, reason);
+        assert.match(detail.reason, reason);
       }
+      assert.equal(posted(), 2, 'each job posted once');
       await call(t, 'DELETE', `mappings/${m.id}`);
     });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, DEFAULTS, loadConfig } from '../../src/config.js';
+import { isPostgresUrl, sqliteFile } from '../../src/storage/open.js';
 
 test('defaults are the documented ones', () => {
   const c = loadConfig({}, {});
@@ -54,8 +55,17 @@ test('a bad value names the setting, its sources, the value and what is allowed'
     'sqlite:hub.db',
     'sqlite:///tmp/hub.db',
     './hub.db',
+    'POSTGRES://h/db',
+    'SQLITE:hub.db',
+    'C:\\data\\hub.db',
   ])
     assert.equal(loadConfig({ databaseUrl: ok }, {}).databaseUrl, ok);
+});
+
+test('database URLs are read whatever the case of their scheme', () => {
+  assert.ok(isPostgresUrl('POSTGRESQL://h/db'));
+  assert.equal(sqliteFile('SQLITE:/tmp/x.db', '/data'), '/tmp/x.db');
+  assert.equal(sqliteFile(undefined, '/data'), '/data/switchyard.db');
 });
 
 test('a config file with an unknown key or bad JSON is refused', () => {

@@ -362,6 +362,13 @@ describe('store schemas: checkStoreSchema', () => {
     assert.deepEqual(validate({ s: 'aaa', code: 'ABC-12', 'x-note': 'n' }), []);
     assert.deepEqual(pointersOf(validate({ code: 'abc-12' })), ['/payload/code']);
     assert.deepEqual(pointersOf(validate({ 'x-note': 1 })), ['/payload/x-note']);
+    // JavaScript syntax RE2 spells otherwise is rewritten: \uXXXX, \u{…}, [^]
+    const js = new StoreSchemaCache().validator('store1:acme:js:v1', {
+      properties: { a: { pattern: '^[\\u0020-\\u007e]+$' }, b: { pattern: '^\\u{1F600}[^]$' } },
+    });
+    assert.deepEqual(js({ a: 'plain ascii', b: '\u{1F600}x' }), []);
+    assert.deepEqual(pointersOf(js({ a: 'héllo' })), ['/payload/a']);
+    assert.deepEqual(pointersOf(js({ b: 'x' })), ['/payload/b']);
     for (const pattern of ['^(?=a)b', '(a)\\1']) {
       const issues = checkStoreSchema({ properties: { s: { pattern } } });
       assert.match(issues[0]?.message ?? '', /cannot be compiled/, pattern);

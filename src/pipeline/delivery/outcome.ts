@@ -52,20 +52,29 @@ export function settle(
 ): Settlement {
   const body = r.body ?? '';
   const reply = r.status !== undefined ? parseReply(r.contentType, body) : undefined;
-  if (reply && r.bodyCut && (reply.malformed || reply.json === undefined))
+  // a JSON reply too long to read whole (a text one is fine: only its beginning is kept anyway)
+  if (reply?.malformed && r.bodyCut)
     reply.malformed = `reply longer than ${REPLY_BYTES / 1024 / 1024} MiB: the hub reads no further, so its messages cannot be taken in`;
-  if (reply?.async?.updateUrl !== undefined && !reply.malformed) {
-    const problem = updateUrlProblem(reply.async.updateUrl, mapping.url);
-    if (problem) reply.malformed = problem;
-  }
   const ok = r.status !== undefined && r.status >= 200 && r.status < 300 && !reply?.malformed;
-  const error = ok
-    ? null
-    : (r.error ??
-      (reply?.malformed ? `HTTP ${r.status}: ${reply.malformed}` : `HTTP ${r.status}${statusDetail(body)}`));
+  // The endpoint accepted the job but names a poll URL the hub will not use: parked, not retried
+  // (a retry would POST the job to the endpoint again).
+  const unusable =
+    ok && reply?.async?.updateUrl !== undefined
+      ? updateUrlProblem(reply.async.updateUrl, mapping.url)
+      : undefined;
+  const error = unusable
+    ? `HTTP ${r.status}: ${unusable}`
+    : ok
+      ? null
+      : (r.error ??
+        (reply?.malformed
+          ? `HTTP ${r.status}: ${reply.malformed}`
+          : `HTTP ${r.status}${statusDetail(body)}`));
 
   let outcome: SettleOutcome;
-  if (ok && reply?.async) {
+  if (unusable) {
+    outcome = { kind: 'parked', last_error: error!, reason: unusable };
+  } else if (ok && reply?.async) {
     const target = reply.async.updateUrl ?? m.update_url;
     outcome = {
       kind: 'scheduled',

@@ -46,6 +46,8 @@ export interface ParsedReply {
 }
 
 const MAX_PARAMETER_NAME = 200;
+/** Messages one reply may bring (a poll endpoint's day of orders); more make the reply a failure. */
+export const MAX_REPLY_MESSAGES = 10_000;
 
 export function parseReply(contentType: string | undefined, body: string): ParsedReply {
   const out: ParsedReply = {
@@ -76,13 +78,25 @@ export function parseReply(contentType: string | undefined, body: string): Parse
 
   // `messages` not a list is one entry (taken if it is a message, kept as invalid otherwise):
   // dropped, the endpoint's message would be lost without a trace
+  // (an empty value — {}, "", false, 0 — is none, as PHP and Go endpoints often write it)
+  const none = (v: unknown) =>
+    v === undefined ||
+    v === null ||
+    v === '' ||
+    v === false ||
+    v === 0 ||
+    (isObject(v) && Object.keys(v).length === 0);
   const entries = Array.isArray(parsed.messages)
     ? parsed.messages
-    : parsed.messages !== undefined && parsed.messages !== null
+    : !none(parsed.messages)
       ? [parsed.messages]
       : typeof parsed.message === 'string'
         ? [{ message: parsed.message, payload: parsed.payload ?? {} }]
         : [];
+  if (entries.length > MAX_REPLY_MESSAGES) {
+    out.malformed = `reply carries ${entries.length} messages; the hub takes at most ${MAX_REPLY_MESSAGES} from one reply`;
+    return out;
+  }
   for (const entry of entries) {
     const m = toMessage(entry);
     const level = m.invalid ? undefined : notificationLevel(m.message);

@@ -125,3 +125,14 @@ test('a reply starting with a byte order mark is read like any other', () => {
     ['acme:bom:one'],
   );
 });
+
+test('an empty messages value is none; more than 10,000 messages make the reply malformed', () => {
+  for (const none of ['{}', '""', 'false', '0', 'null'])
+    assert.deepEqual(parseReply(json, `{"messages":${none}}`).messages, [], none);
+  const many = JSON.stringify({
+    messages: Array.from({ length: 10_001 }, () => ({ message: 'a:b', payload: {} })),
+  });
+  const r = parseReply(json, many);
+  assert.match(r.malformed ?? '', /reply carries 10001 messages; the hub takes at most 10000/);
+  assert.deepEqual(r.messages, []);
+});

@@ -72,8 +72,13 @@ export function settle(
           : `HTTP ${r.status}${statusDetail(body)}`));
 
   let outcome: SettleOutcome;
+  const o = mapping.options;
   if (unusable) {
     outcome = { kind: 'parked', last_error: error!, reason: unusable };
+  } else if (ok && reply?.async && now - m.created_at >= o.max_age * 1000) {
+    // an endpoint still "working on it" after max_age is not polled for ever
+    const reason = `max_age (${o.max_age} s) reached while the endpoint was still working on it`;
+    outcome = { kind: 'parked', last_error: reason, reason };
   } else if (ok && reply?.async) {
     const target = reply.async.updateUrl ?? m.update_url;
     outcome = {

@@ -75,7 +75,7 @@ export function registerServe(program: Command): void {
     });
 }
 
-function banner(
+export function banner(
   config: HubConfig,
   url: string,
   created: { store: { id: string }; token: string } | undefined,

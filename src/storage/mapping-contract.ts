@@ -67,6 +67,26 @@ export class MappingChanged extends Error {
   }
 }
 
+/**
+ * Runs a read-merge-write of mappings until it goes through: `attempt` reads what it merges onto
+ * afresh each time, and a MappingChanged (or what `retryable` accepts) runs it again, at most
+ * `times` times in all. Another edit landing between every read and write ten times over is not
+ * contention a person causes: the last error then goes to the caller.
+ */
+export async function untilUnchanged<T>(
+  attempt: () => Promise<T>,
+  retryable: (err: unknown) => boolean = (err) => err instanceof MappingChanged,
+  times = 10,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!retryable(err) || n >= times) throw err;
+    }
+  }
+}
+
 export interface MappingStorage {
   /** Every mapping of the store, enabled or not, ordered by name. */
   listMappings(storeId: string): Promise<Mapping[]>;

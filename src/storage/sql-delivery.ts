@@ -335,7 +335,7 @@ export class SqlDelivery {
     );
     if (seen.size === 0) return;
     // sorted, so that two processes recording the same types take their locks in one order
-    const values = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+    const values = [...seen.keys()].sort().map((k) => seen.get(k)!);
     for (let i = 0; i < values.length; i += 1000)
       await trx
         .insertInto('message_types_seen')

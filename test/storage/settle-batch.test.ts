@@ -5,7 +5,7 @@ import { newId } from '../../src/ids.js';
 import type { Storage } from '../../src/storage/contract.js';
 import type { LeasedMessage, Settlement, SettleOutcome } from '../../src/storage/delivery-contract.js';
 import { openStorage } from '../../src/storage/open.js';
-import { backends, freshDatabase, type TestDatabase } from '../helpers/databases.js';
+import { type Backend, backends, freshDatabase, type TestDatabase } from '../helpers/databases.js';
 import { newIncoming } from '../helpers/messages.js';
 
 /**
@@ -13,32 +13,37 @@ import { newIncoming } from '../helpers/messages.js';
  * statements per group (one UPDATE per outcome shape, one INSERT of attempt rows). Every outcome,
  * a lost lease and a message settled twice in one group must come out as if settled one by one.
  */
+/** A fresh database with `count` copies (one mapping) leased, as the engine holds them. */
+async function leasedCopies(backend: Backend, count: number) {
+  const db = await freshDatabase(backend);
+  const storage = await openStorage({ databaseUrl: db.url, dataDir: db.dataDir });
+  const { store, token } = newStore('Settle');
+  await storage.createStore(store, token);
+  for (let i = 0; i < count; i++) await storage.push({ message: newIncoming(store.id) });
+  const mapping = newId();
+  await storage.intake(
+    count,
+    (batch) =>
+      batch.map((m) => ({
+        id: m.id,
+        copies: [{ id: newId(), mapping_id: mapping, consumer: 'x', ordering_key: null }],
+      })),
+    Date.now() - 1000,
+  );
+  const leased = await storage.leaseDeliveries('lease-1', count, Date.now(), 30_000, []);
+  assert.equal(leased.length, count);
+  return { db, storage, storeId: store.id, leased };
+}
+
 for (const backend of backends()) {
   describe(`settlements sharing a commit (${backend})`, () => {
     let db: TestDatabase;
     let storage: Storage;
     let storeId: string;
-    const mapping = newId();
     let leased: LeasedMessage[];
 
     before(async () => {
-      db = await freshDatabase(backend);
-      storage = await openStorage({ databaseUrl: db.url, dataDir: db.dataDir });
-      const { store, token } = newStore('Settle');
-      storeId = store.id;
-      await storage.createStore(store, token);
-      for (let i = 0; i < 7; i++) await storage.push({ message: newIncoming(storeId) });
-      await storage.intake(
-        10,
-        (batch) =>
-          batch.map((m) => ({
-            id: m.id,
-            copies: [{ id: newId(), mapping_id: mapping, consumer: 'x', ordering_key: null }],
-          })),
-        Date.now() - 1000,
-      );
-      leased = await storage.leaseDeliveries('lease-1', 10, Date.now(), 30_000, []);
-      assert.equal(leased.length, 7);
+      ({ db, storage, storeId, leased } = await leasedCopies(backend, 7));
     });
     after(async () => {
       await storage.close();
@@ -149,24 +154,7 @@ for (const backend of backends()) {
     let leased: LeasedMessage[];
 
     before(async () => {
-      db = await freshDatabase(backend);
-      storage = await openStorage({ databaseUrl: db.url, dataDir: db.dataDir });
-      const { store, token } = newStore('Refused');
-      storeId = store.id;
-      await storage.createStore(store, token);
-      for (let i = 0; i < 3; i++) await storage.push({ message: newIncoming(storeId) });
-      const mapping = newId();
-      await storage.intake(
-        10,
-        (batch) =>
-          batch.map((m) => ({
-            id: m.id,
-            copies: [{ id: newId(), mapping_id: mapping, consumer: 'x', ordering_key: null }],
-          })),
-        Date.now() - 1000,
-      );
-      leased = await storage.leaseDeliveries('lease-r', 10, Date.now(), 30_000, []);
-      assert.equal(leased.length, 3);
+      ({ db, storage, storeId, leased } = await leasedCopies(backend, 3));
     });
     after(async () => {
       await storage.close();

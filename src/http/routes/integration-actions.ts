@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { discover, ownedMappings, syncMappings } from '../../pipeline/integrations/discovery.js';
 import { applySignup, planSignup } from '../../pipeline/integrations/signup.js';
-import { MappingChanged, MappingNameTaken } from '../../storage/mapping-contract.js';
+import { MappingChanged, MappingNameTaken, untilUnchanged } from '../../storage/mapping-contract.js';
 import type { App, AppContext } from '../app.js';
 import { HubError, invalid } from '../errors.js';
 import { storeOf } from '../guards.js';
@@ -89,21 +89,19 @@ export function integrationActionRoutes(ctx: AppContext) {
         if (integration.status !== 'ready') throw new HubError('INTEGRATION_PENDING');
         // planned from what is stored, written in one transaction; planned again if a mapping it
         // updates was edited in between (the write would otherwise undo that edit)
-        for (let attempt = 1; ; attempt++) {
-          const [mappings, parameters] = await Promise.all([
-            ctx.storage.listMappings(storeId),
-            ctx.storage.listParameters(storeId),
-          ]);
-          const planned = planSignup(integration, req.body, mappings, parameters);
-          if (!planned.ok) throw invalid(planned.errors);
-          try {
+        await untilUnchanged(
+          async () => {
+            const [mappings, parameters] = await Promise.all([
+              ctx.storage.listMappings(storeId),
+              ctx.storage.listParameters(storeId),
+            ]);
+            const planned = planSignup(integration, req.body, mappings, parameters);
+            if (!planned.ok) throw invalid(planned.errors);
             await applySignup(ctx.storage, integration, planned.plan, Date.now());
-            break;
-          } catch (err) {
-            if ((err instanceof MappingChanged || err instanceof MappingNameTaken) && attempt < 10) continue;
-            throw err;
-          }
-        }
+          },
+          // a mapping created meanwhile under the name is adopted (or refused) by the next plan
+          (err) => err instanceof MappingChanged || err instanceof MappingNameTaken,
+        );
         changed(storeId);
         return presentIntegration(integration, await ownedMappings(ctx.storage, integration));
       },

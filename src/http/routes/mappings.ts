@@ -4,9 +4,9 @@ import { DEFAULT_OPTIONS, MAPPING_LIMITS, parseMapping } from '../../pipeline/ma
 import { OPERATORS } from '../../pipeline/routing/filters.js';
 import {
   type Mapping,
-  MappingChanged,
   type MappingFields,
   MappingNameTaken,
+  untilUnchanged,
 } from '../../storage/mapping-contract.js';
 import type { App, AppContext } from '../app.js';
 import { HubError, invalid } from '../errors.js';
@@ -189,7 +189,8 @@ export function mappingRoutes(ctx: AppContext) {
         schema: {
           summary: 'Update a mapping (partial: given fields replace the stored ones)',
           description:
-            'The merged mapping is validated as a whole. A required mapping cannot be disabled (422 /enabled).',
+            'The merged mapping is validated as a whole. A required mapping cannot be disabled (422 /enabled); ' +
+            'a mapping that belongs to an integration keeps its name (422 /name).',
           tags,
           security: storeSecurity,
           params: MappingParams,
@@ -203,7 +204,7 @@ export function mappingRoutes(ctx: AppContext) {
         // that version: otherwise (another edit, an integration refresh, another process between
         // the read and the write) the merge is made again onto the newer one, so neither change
         // silently undoes the other.
-        for (let attempt = 1; ; attempt++) {
+        const updated = await untilUnchanged(async () => {
           const existing = await load(storeId, req.params.mapping_id);
           const fields = parse(req.body, existing);
           // an integration finds its service's mapping by name (refresh, export and apply too)
@@ -217,9 +218,8 @@ export function mappingRoutes(ctx: AppContext) {
             const other = await ctx.storage.findMappingByName(storeId, fields.name);
             if (other && other.id !== existing.id) throw nameTaken();
           }
-          let updated: Mapping | undefined;
           try {
-            updated = await ctx.storage.updateMapping(
+            return await ctx.storage.updateMapping(
               storeId,
               existing.id,
               fields,
@@ -228,13 +228,12 @@ export function mappingRoutes(ctx: AppContext) {
             );
           } catch (err) {
             if (err instanceof MappingNameTaken) throw nameTaken();
-            if (err instanceof MappingChanged && attempt < 10) continue;
             throw err;
           }
-          if (!updated) throw new HubError('MAPPING_NOT_FOUND');
-          changed(storeId);
-          return presentMapping(updated);
-        }
+        });
+        if (!updated) throw new HubError('MAPPING_NOT_FOUND');
+        changed(storeId);
+        return presentMapping(updated);
       },
     );
 

@@ -74,7 +74,10 @@ export function messageTypeRoutes(ctx: AppContext) {
       {
         schema: {
           summary: 'Register or replace the payload schema of a type',
-          description: `Body: \`{"schema": {...}}\` or the bare schema. At most ${STORE_SCHEMA_LIMITS.maxBytes} bytes and ${STORE_SCHEMA_LIMITS.maxDepth} levels deep.`,
+          description:
+            `Body: \`{"schema": {...}}\` (the value an object) or the bare schema. At most ${STORE_SCHEMA_LIMITS.maxBytes} bytes and ${STORE_SCHEMA_LIMITS.maxDepth} levels deep. ` +
+            'Patterns run on a linear-time engine (RE2): lookaround and backreferences are refused. ' +
+            `\`uniqueItems\` needs items of scalar types or \`maxItems\` of at most ${STORE_SCHEMA_LIMITS.maxUniqueItems}.`,
           tags,
           security: storeSecurity,
           params: TypeParams,

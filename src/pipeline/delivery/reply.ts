@@ -78,14 +78,6 @@ export function parseReply(contentType: string | undefined, body: string): Parse
 
   // `messages` not a list is one entry (taken if it is a message, kept as invalid otherwise):
   // dropped, the endpoint's message would be lost without a trace
-  // (an empty value — {}, "", false, 0 — is none, as PHP and Go endpoints often write it)
-  const none = (v: unknown) =>
-    v === undefined ||
-    v === null ||
-    v === '' ||
-    v === false ||
-    v === 0 ||
-    (isObject(v) && Object.keys(v).length === 0);
   const entries = Array.isArray(parsed.messages)
     ? parsed.messages
     : !none(parsed.messages)
@@ -126,6 +118,18 @@ export function parseReply(contentType: string | undefined, body: string): Parse
     };
   }
   return out;
+}
+
+/** An empty value — {}, "", false, 0 — is none, as PHP and Go endpoints often write it. */
+function none(v: unknown): boolean {
+  return (
+    v === undefined ||
+    v === null ||
+    v === '' ||
+    v === false ||
+    v === 0 ||
+    (isObject(v) && Object.keys(v).length === 0)
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

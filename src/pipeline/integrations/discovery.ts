@@ -4,7 +4,7 @@ import type {
   IntegrationDescriptor,
   IntegrationFields,
 } from '../../storage/integration-contract.js';
-import { type Mapping, MappingChanged } from '../../storage/mapping-contract.js';
+import { type Mapping, untilUnchanged } from '../../storage/mapping-contract.js';
 import { parseDescriptor, serviceUrl } from './descriptor.js';
 import { type FetchOptions, fetchDescriptor } from './fetch.js';
 
@@ -103,20 +103,19 @@ export async function syncMappings(
     // so the refresh sets its URL and token without undoing the edit (a mapping disabled during
     // the fetch came back enabled)
     let m: Mapping | undefined = read;
-    for (let attempt = 1; m; attempt++) {
-      const service = integration.services.find((s) => s.name === serviceOf(integration, m!));
-      const url = service ? serviceUrl(integration.url, service.path) : m.url;
-      if (url === m.url && m.token === integration.token) break;
-      const { id, store_id, integration_id, created_at, updated_at, version, ...fields } = m;
-      try {
-        await storage.updateMapping(store_id, id, { ...fields, url, token: integration.token }, now, version);
-        changed++;
-        break;
-      } catch (err) {
-        if (!(err instanceof MappingChanged) || attempt >= 10) throw err;
-        m = await storage.getMapping(store_id, id);
-      }
-    }
+    const updated = await untilUnchanged(async () => {
+      m ??= await storage.getMapping(read.store_id, read.id);
+      const current = m;
+      m = undefined; // a retry reads it again
+      if (!current) return false;
+      const service = integration.services.find((s) => s.name === serviceOf(integration, current));
+      const url = service ? serviceUrl(integration.url, service.path) : current.url;
+      if (url === current.url && current.token === integration.token) return false;
+      const { id, store_id, integration_id, created_at, updated_at, version, ...fields } = current;
+      await storage.updateMapping(store_id, id, { ...fields, url, token: integration.token }, now, version);
+      return true;
+    });
+    if (updated) changed++;
   }
   return changed;
 }

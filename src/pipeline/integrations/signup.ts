@@ -9,6 +9,7 @@ import type {
 } from '../../storage/integration-contract.js';
 import type { Mapping, MappingFields } from '../../storage/mapping-contract.js';
 import { parseMapping } from '../mapping-spec.js';
+import { pointerToken } from '../resource-body.js';
 import { serviceUrl } from './descriptor.js';
 import { allowedProblem, coerceValue } from './values.js';
 
@@ -46,7 +47,6 @@ export interface SignupPlan {
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-const pointerToken = (t: string) => t.replaceAll('~', '~0').replaceAll('/', '~1');
 
 export function planSignup(
   integration: Integration,

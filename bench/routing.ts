@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { newStore } from '../src/http/routes/stores.js';
 import { newId } from '../src/ids.js';
 import { Intake } from '../src/pipeline/intake.js';
-import { parseMapping } from '../src/pipeline/mapping-spec.js';
+import { parseMapping } from '../src/pipeline/mapping-validation.js';
+import { MessageValidator } from '../src/pipeline/message-validation.js';
 import { MappingRouter } from '../src/pipeline/router.js';
-import { MessageValidator } from '../src/pipeline/validation.js';
 import type { Storage } from '../src/storage/contract.js';
 import { openSqlite } from '../src/storage/sqlite/open.js';
 

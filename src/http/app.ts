@@ -10,15 +10,15 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import { HubError, invalid } from '../errors.js';
 import { newId } from '../ids.js';
 import { jsonProblem } from '../json-limits.js';
-import type { MessageValidator } from '../pipeline/validation.js';
+import type { Metrics } from '../metrics.js';
+import type { MessageValidator } from '../pipeline/message-validation.js';
 import type { Storage } from '../storage/contract.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
-import { HubError, invalid } from './errors.js';
 import { lazyChildLogger } from './lazy-logger.js';
-import type { Metrics } from './metrics.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';

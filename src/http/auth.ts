@@ -1,6 +1,6 @@
+import { HubError } from '../errors.js';
 import type { Storage, Store } from '../storage/contract.js';
 import { tokenMatches } from '../tokens.js';
-import { HubError } from './errors.js';
 
 interface Entry {
   store: Store | undefined;

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HubError } from '../errors.js';
 import type { Store } from '../storage/contract.js';
 import type { AppContext } from './app.js';
-import { HubError } from './errors.js';
 
 const STORE = Symbol('store');
 

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
-import type { FieldErrors } from './errors.js';
+import type { FieldErrors } from '../errors.js';
 
 /**
  * Route schemas are checked by two Ajv instances. Query strings and path params need coercion

@@ -1,4 +1,4 @@
-import type { FieldErrors } from '../http/errors.js';
+import type { FieldErrors } from '../errors.js';
 
 /** A message type: two or more colon-separated lower-case segments (`order:new`, `spree:order:poll`). */
 export const MESSAGE_TYPE = /^[a-z0-9_]+(?::[a-z0-9_]+)+$/;

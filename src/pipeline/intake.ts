@@ -1,6 +1,6 @@
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from '../metrics.js';
 import type { IntakeDecision, MessageRecord, PushRouting, Storage } from '../storage/contract.js';
-import type { MessageValidator } from './validation.js';
+import type { MessageValidator } from './message-validation.js';
 
 /** Decides, for a batch of incoming messages, which mappings take a copy of each. */
 export interface Router {

@@ -1,4 +1,4 @@
-import type { FieldErrorList } from '../http/errors.js';
+import type { FieldErrorList } from '../errors.js';
 
 /**
  * What the configuration resources' parsers (mappings, parameters, schedulers, integrations) share:

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Metrics } from '../http/metrics.js';
+import type { Metrics } from '../metrics.js';
 import type { Storage } from '../storage/contract.js';
 import { DeliveryEngine, type EngineOptions } from './delivery/engine.js';
 import { Intake, type Router } from './intake.js';
 import { WorkerLoop } from './loop.js';
+import type { MessageValidator } from './message-validation.js';
 import { SchedulerRunner } from './scheduler.js';
-import type { MessageValidator } from './validation.js';
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Retention deletes this many archived messages a transaction, … */

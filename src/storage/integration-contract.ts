@@ -5,7 +5,7 @@ import type { Mapping, MappingFields, MappingOptions } from './mapping-contract.
 
 /**
  * Integrations and schedulers (SPEC §4.5) as storage sees them. Both are stored already validated
- * and normalised (pipeline/integrations/*, pipeline/scheduler-spec.ts); times are epoch ms.
+ * and normalised (pipeline/integrations/*, pipeline/scheduler-validation.ts); times are epoch ms.
  *
  * An integration's life:
  *

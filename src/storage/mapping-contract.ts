@@ -2,7 +2,7 @@ import type { FilterSpec } from '../pipeline/routing/filters.js';
 
 /**
  * Mappings (SPEC §3.3): a store's subscriptions of message types to endpoint services. Storage keeps
- * them already validated and normalised (defaults filled in) by `pipeline/mapping-spec.ts`, so a
+ * them already validated and normalised (defaults filled in) by `pipeline/mapping-validation.ts`, so a
  * stored mapping always compiles. Times are epoch milliseconds; durations in `options` are as the
  * API states them (seconds, except `timeout_ms`).
  */

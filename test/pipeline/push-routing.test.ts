@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { newStore } from '../../src/http/routes/stores.js';
 import { newId } from '../../src/ids.js';
 import { Intake, type Router } from '../../src/pipeline/intake.js';
-import { MessageValidator } from '../../src/pipeline/validation.js';
+import { MessageValidator } from '../../src/pipeline/message-validation.js';
 import type { NewIncoming, Storage } from '../../src/storage/contract.js';
 import { openStorage } from '../../src/storage/open.js';
 import { freshDatabase, type TestDatabase } from '../helpers/databases.js';

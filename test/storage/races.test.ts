@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { newStore } from '../../src/http/routes/stores.js';
 import { newId } from '../../src/ids.js';
-import { parseMapping } from '../../src/pipeline/mapping-spec.js';
+import { parseMapping } from '../../src/pipeline/mapping-validation.js';
 import { SchedulerRunner } from '../../src/pipeline/scheduler.js';
 import type { IntakeDecision, MessageRecord, Storage } from '../../src/storage/contract.js';
 import { MappingChanged } from '../../src/storage/mapping-contract.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ERRORS } from '../../src/http/errors.js';
+import { ERRORS } from '../../src/errors.js';
 
 /** The rows of docs/errors.md's table as [code, status, message] cells. */
 function documentedRows(): string[][] {

@@ -4,7 +4,7 @@ import { parseDescriptor } from '../../src/pipeline/integrations/descriptor.js';
 import { fetchDescriptor } from '../../src/pipeline/integrations/fetch.js';
 import { coerceValue } from '../../src/pipeline/integrations/values.js';
 import { firstTick, nextTick } from '../../src/pipeline/scheduler.js';
-import { parseScheduler } from '../../src/pipeline/scheduler-spec.js';
+import { parseScheduler } from '../../src/pipeline/scheduler-validation.js';
 import { type Reply, TestEndpoint } from '../helpers/endpoint.js';
 
 const ctx = { integration: 'shop', url: 'http://127.0.0.1:1', token: 'k' };

@@ -1,6 +1,6 @@
 import { Document } from 'yaml';
-import { DEFAULT_OPTIONS } from '../../pipeline/mapping-spec.js';
-import { dataTypeOf } from '../../pipeline/parameter-spec.js';
+import { DEFAULT_OPTIONS } from '../../pipeline/mapping-validation.js';
+import { dataTypeOf } from '../../pipeline/parameter-validation.js';
 import { type CurrentState, canonical, ownerOf } from './plan.js';
 
 /**

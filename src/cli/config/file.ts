@@ -1,10 +1,13 @@
 import { type Document, isMap, isScalar, LineCounter, type Node, parseDocument } from 'yaml';
-import type { FieldErrors } from '../../http/errors.js';
+import type { FieldErrors } from '../../errors.js';
 import { library } from '../../library/index.js';
-import { READ_ONLY as INTEGRATION_READ_ONLY, parseIntegration } from '../../pipeline/integrations/spec.js';
-import { READ_ONLY as MAPPING_READ_ONLY, parseMapping } from '../../pipeline/mapping-spec.js';
-import { parseParameter } from '../../pipeline/parameter-spec.js';
-import { parseScheduler, IGNORED as SCHEDULER_READ_ONLY } from '../../pipeline/scheduler-spec.js';
+import {
+  READ_ONLY as INTEGRATION_READ_ONLY,
+  parseIntegration,
+} from '../../pipeline/integrations/validation.js';
+import { READ_ONLY as MAPPING_READ_ONLY, parseMapping } from '../../pipeline/mapping-validation.js';
+import { parseParameter } from '../../pipeline/parameter-validation.js';
+import { parseScheduler, IGNORED as SCHEDULER_READ_ONLY } from '../../pipeline/scheduler-validation.js';
 import type { DataType } from '../../storage/delivery-contract.js';
 import type { IntegrationFields, SchedulerFields } from '../../storage/integration-contract.js';
 import type { MappingFields } from '../../storage/mapping-contract.js';

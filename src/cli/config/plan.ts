@@ -1,5 +1,5 @@
-import { MAPPING_FIELDS } from '../../pipeline/mapping-spec.js';
-import { SCHEDULER_FIELDS } from '../../pipeline/scheduler-spec.js';
+import { MAPPING_FIELDS } from '../../pipeline/mapping-validation.js';
+import { SCHEDULER_FIELDS } from '../../pipeline/scheduler-validation.js';
 import type { DataType } from '../../storage/delivery-contract.js';
 import type { MappingFields } from '../../storage/mapping-contract.js';
 import type { DesiredConfig } from './file.js';

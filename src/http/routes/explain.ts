@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
+import { invalid } from '../../errors.js';
 import { parseEnvelope } from '../../pipeline/envelope.js';
 import { EXPLAIN_SEEN_LIMIT, explainMessage } from '../../pipeline/explain.js';
 import type { App, AppContext } from '../app.js';
-import { invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, JsonObject, storeSecurity } from '../schemas.js';
 

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
+import { HubError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import type { App, AppContext } from '../app.js';
-import { HubError } from '../errors.js';
 
 export function healthRoutes(ctx: AppContext) {
   return async (app: App) => {

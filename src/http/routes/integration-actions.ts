@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
+import { HubError, invalid } from '../../errors.js';
 import { discover, ownedMappings, syncMappings } from '../../pipeline/integrations/discovery.js';
 import { applySignup, planSignup } from '../../pipeline/integrations/signup.js';
 import { MappingChanged, MappingNameTaken, untilUnchanged } from '../../storage/mapping-contract.js';
 import type { App, AppContext } from '../app.js';
-import { HubError, invalid } from '../errors.js';
 import { storeOf } from '../guards.js';
 import { storeSecurity } from '../schemas.js';
 import {

@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
+import { HubError } from '../../errors.js';
 import { serviceOf } from '../../pipeline/integrations/discovery.js';
-import { DATA_TYPES } from '../../pipeline/parameter-spec.js';
+import { DATA_TYPES } from '../../pipeline/parameter-validation.js';
 import type { Integration } from '../../storage/integration-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';
 import type { AppContext } from '../app.js';
-import { HubError } from '../errors.js';
 import { iso } from '../present.js';
 import { ErrorBody, errorResponses, Timestamp } from '../schemas.js';
 

@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
+import { HubError, invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { discover, ownedMappings, syncMappings } from '../../pipeline/integrations/discovery.js';
-import { integrationFromQuery, parseIntegration } from '../../pipeline/integrations/spec.js';
+import { integrationFromQuery, parseIntegration } from '../../pipeline/integrations/validation.js';
 import { type Integration, IntegrationNameTaken } from '../../storage/integration-contract.js';
 import type { App, AppContext } from '../app.js';
-import { HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';
 import { integrationActionRoutes } from './integration-actions.js';

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
+import { HubError, invalid } from '../../errors.js';
 import { looksLikeId, newId } from '../../ids.js';
-import { DEFAULT_OPTIONS, MAPPING_LIMITS, parseMapping } from '../../pipeline/mapping-spec.js';
+import { DEFAULT_OPTIONS, MAPPING_LIMITS, parseMapping } from '../../pipeline/mapping-validation.js';
 import { OPERATORS } from '../../pipeline/routing/filters.js';
 import {
   type Mapping,
@@ -9,7 +10,6 @@ import {
   untilUnchanged,
 } from '../../storage/mapping-contract.js';
 import type { App, AppContext } from '../app.js';
-import { HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, storeSecurity } from '../schemas.js';

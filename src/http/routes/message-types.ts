@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
+import { HubError, invalid } from '../../errors.js';
 import { checkStoreSchema, STORE_SCHEMA_LIMITS } from '../../library/index.js';
 import { checkMessageType } from '../../pipeline/envelope.js';
-import { issuesToFieldErrors } from '../../pipeline/validation.js';
+import { issuesToFieldErrors } from '../../pipeline/message-validation.js';
 import type { StoreSchema } from '../../storage/contract.js';
 import type { App, AppContext } from '../app.js';
-import { HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, JsonObject, storeSecurity } from '../schemas.js';

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
-import { issuesToFieldErrors } from '../../pipeline/validation.js';
+import { FieldErrorList, HubError, invalid } from '../../errors.js';
+import { issuesToFieldErrors } from '../../pipeline/message-validation.js';
 import type { MessageRecord } from '../../storage/contract.js';
 import type { AttemptRecord, NotificationRecord } from '../../storage/delivery-contract.js';
 import type { App, AppContext } from '../app.js';
-import { FieldErrorList, HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { canAttempt, iso, parseStored, queueItem } from '../present.js';
 import { errorResponses, QueueItem, storeSecurity, Timestamp } from '../schemas.js';

@@ -1,14 +1,14 @@
 import { Type } from 'typebox';
+import { HubError, invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
 import {
   DATA_TYPES,
   PARAMETER_LIMITS,
   type ParameterFields,
   parseParameter,
-} from '../../pipeline/parameter-spec.js';
+} from '../../pipeline/parameter-validation.js';
 import type { Parameter } from '../../storage/delivery-contract.js';
 import type { App, AppContext } from '../app.js';
-import { HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso, parseStored } from '../present.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
+import { invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { parseEnvelope } from '../../pipeline/envelope.js';
-import { issuesToFieldErrors } from '../../pipeline/validation.js';
+import { issuesToFieldErrors } from '../../pipeline/message-validation.js';
 import type { App, AppContext } from '../app.js';
-import { invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { ErrorBody, JsonObject, StoreParams, storeSecurity } from '../schemas.js';
 

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
+import { FieldErrorList, HubError } from '../../errors.js';
 import {
   ACCEPTED_STATES,
   ARCHIVED_STATES,
@@ -7,7 +8,6 @@ import {
   type QueueName,
 } from '../../storage/contract.js';
 import type { App, AppContext } from '../app.js';
-import { FieldErrorList, HubError } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { queueItem } from '../present.js';
 import { errorResponses, QueueItem, StoreParams, storeSecurity } from '../schemas.js';

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
+import { HubError } from '../../errors.js';
 import { library } from '../../library/index.js';
 import type { App } from '../app.js';
-import { HubError } from '../errors.js';
 import { ErrorBody, JsonObject } from '../schemas.js';
 
 /** Sample messages from the library; not store-scoped, as in the original hub. */

@@ -1,15 +1,15 @@
 import { Type } from 'typebox';
+import { HubError, invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { issuesToFieldErrors } from '../../pipeline/message-validation.js';
 import { firstTick } from '../../pipeline/scheduler.js';
-import { parseScheduler, SCHEDULER_LIMITS } from '../../pipeline/scheduler-spec.js';
-import { issuesToFieldErrors } from '../../pipeline/validation.js';
+import { parseScheduler, SCHEDULER_LIMITS } from '../../pipeline/scheduler-validation.js';
 import {
   type Scheduler,
   type SchedulerFields,
   SchedulerNameTaken,
 } from '../../storage/integration-contract.js';
 import type { App, AppContext } from '../app.js';
-import { HubError, invalid } from '../errors.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, JsonObject, StoreParams, storeSecurity, Timestamp } from '../schemas.js';

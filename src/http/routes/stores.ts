@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
+import { HubError, invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { Store, StoreToken } from '../../storage/contract.js';
 import { generateToken, hashToken, tokenHint } from '../../tokens.js';
 import type { App, AppContext } from '../app.js';
-import { HubError, invalid } from '../errors.js';
 import { requireAdmin } from '../guards.js';
 import { iso } from '../present.js';
 import { adminSecurity, ErrorBody, StoreParams } from '../schemas.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
-import type { Metrics } from '../../http/metrics.js';
+import type { Metrics } from '../../metrics.js';
 import type { Storage } from '../../storage/contract.js';
 import type { CopyHandover, LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';

@@ -3,7 +3,7 @@ import { newId } from '../../ids.js';
 import type { NewIncoming } from '../../storage/contract.js';
 import type { LeasedMessage, Settlement, SettleOutcome } from '../../storage/delivery-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';
-import { dataTypeOf, nameProblem, valueProblems } from '../parameter-spec.js';
+import { dataTypeOf, nameProblem, valueProblems } from '../parameter-validation.js';
 import { nextDelayMs, parseRetryAfter } from './backoff.js';
 import { type ParsedReply, parseReply, type ReplyNotification } from './reply.js';
 

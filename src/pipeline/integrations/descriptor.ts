@@ -5,8 +5,8 @@ import type {
   ServiceRecommends,
 } from '../../storage/integration-contract.js';
 import type { MappingOptions } from '../../storage/mapping-contract.js';
-import { DEFAULT_OPTIONS, parseMapping } from '../mapping-spec.js';
-import { DATA_TYPES, isDataType, nameProblem } from '../parameter-spec.js';
+import { DEFAULT_OPTIONS, parseMapping } from '../mapping-validation.js';
+import { DATA_TYPES, isDataType, nameProblem } from '../parameter-validation.js';
 import { coerceValue, compileAllowed } from './values.js';
 
 /**

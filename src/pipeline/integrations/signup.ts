@@ -1,4 +1,4 @@
-import { FieldErrorList, type FieldErrors } from '../../http/errors.js';
+import { FieldErrorList, type FieldErrors } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { Storage } from '../../storage/contract.js';
 import type { DataType, Parameter } from '../../storage/delivery-contract.js';
@@ -8,7 +8,7 @@ import type {
   ServiceParameter,
 } from '../../storage/integration-contract.js';
 import type { Mapping, MappingFields } from '../../storage/mapping-contract.js';
-import { parseMapping } from '../mapping-spec.js';
+import { parseMapping } from '../mapping-validation.js';
 import { pointerToken } from '../resource-body.js';
 import { serviceUrl } from './descriptor.js';
 import { allowedProblem, coerceValue } from './values.js';

@@ -1,6 +1,6 @@
 import { RE2JS } from 're2js';
 import type { DataType } from '../../storage/delivery-contract.js';
-import { valueProblems } from '../parameter-spec.js';
+import { valueProblems } from '../parameter-validation.js';
 
 /**
  * Values of integration parameters: endpoint.json defaults and sign-up values. Unlike the

@@ -1,4 +1,4 @@
-import { FieldErrorList, type FieldErrors } from '../../http/errors.js';
+import { FieldErrorList, type FieldErrors } from '../../errors.js';
 import { looksLikeId } from '../../ids.js';
 import type { IntegrationFields } from '../../storage/integration-contract.js';
 import { type Json, resourceObject } from '../resource-body.js';

@@ -1,4 +1,4 @@
-import { FieldErrorList, type FieldErrors } from '../http/errors.js';
+import { FieldErrorList, type FieldErrors } from '../errors.js';
 import type { MappingFields, MappingOptions } from '../storage/mapping-contract.js';
 import { isObject, type Json, pointerToken, resourceObject } from './resource-body.js';
 import { checkFilter, type FilterSpec, type MatchRule, type Operator } from './routing/filters.js';

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { FieldErrorList, type FieldErrors } from '../http/errors.js';
+import { FieldErrorList, type FieldErrors } from '../errors.js';
 import { looksLikeId } from '../ids.js';
 import type { SchedulerFields } from '../storage/integration-contract.js';
 import { checkMessageType } from './envelope.js';

@@ -1,4 +1,4 @@
-import { FieldErrorList, type FieldErrors } from '../http/errors.js';
+import { FieldErrorList, type FieldErrors } from '../errors.js';
 import { looksLikeId } from '../ids.js';
 import type { DataType, Parameter } from '../storage/delivery-contract.js';
 import { isObject, resourceObject } from './resource-body.js';

@@ -1,41 +1,20 @@
-import type { MessageState, Origin, QueueName } from './contract.js';
+import type { MessageRecord, Store, StoreSchema, StoreToken } from './contract.js';
+import type { AttemptRecord, NotificationRecord, Parameter } from './delivery-contract.js';
 
-/** Kysely's view of the tables. Both dialects' migrations create exactly these columns. */
+/**
+ * Kysely's view of the tables (migration-list.ts creates exactly these columns). Where a row is
+ * what the contract hands out, the table is typed with the contract's record, so each shape is
+ * written once; the mappings, integrations and schedulers tables hold JSON as text and flags as
+ * 0/1, so their rows are their own types, turned into records by sql-mappings.ts and its siblings.
+ */
 export interface DB {
-  stores: { id: string; name: string; created_at: number };
-  store_tokens: {
-    id: string;
-    store_id: string;
-    token_hash: string;
-    hint: string;
-    created_at: number;
-    revoked_at: number | null;
-  };
-  messages: {
-    id: string;
-    store_id: string;
-    message: string;
-    payload: string;
-    extra: string | null;
-    queue_name: QueueName;
-    state: MessageState;
-    source: 'incoming' | 'accepted' | null;
-    origin: Origin;
-    parent_id: string | null;
-    mapping_id: string | null;
-    consumer: string | null;
-    depth: number;
-    attempts: number;
-    created_at: number;
-    attempt_at: number | null;
-    completed_at: number | null;
-    locked_at: number | null;
+  stores: Store;
+  store_tokens: StoreToken;
+  /** A message record and the columns only the delivery queries read (leases, ordering, polling). */
+  messages: MessageRecord & {
     lease_owner: string | null;
     lease_expires_at: number | null;
     ordering_key: string | null;
-    last_error: string | null;
-    reason: string | null;
-    result: string | null;
     update_url: string | null;
   };
   message_types_seen: { store_id: string; message: string };
@@ -47,7 +26,7 @@ export interface DB {
     created_at: number;
   };
   identifier_keys: { mapping_id: string; key: string; message_id: string; expires_at: number };
-  store_schemas: { store_id: string; message: string; schema: string; version: number; updated_at: number };
+  store_schemas: StoreSchema;
   /** JSON columns (messages, filters, identifiers, parameters, options) hold text; flags are 0/1. */
   mappings: {
     id: string;
@@ -68,43 +47,9 @@ export interface DB {
     version: number;
   };
   mapping_set_versions: { store_id: string; version: number };
-  attempts: {
-    id: string;
-    message_id: string;
-    store_id: string;
-    attempted_at: number;
-    duration_ms: number;
-    url: string;
-    status_code: number | null;
-    error: string | null;
-    response_excerpt: string | null;
-  };
-  notifications: {
-    id: string;
-    store_id: string;
-    message_id: string;
-    fingerprint: string;
-    level: 'info' | 'warn' | 'error';
-    subject: string;
-    description: string | null;
-    reference_type: string | null;
-    reference_id: string | null;
-    reference_token: string | null;
-    origin: string | null;
-    attributes: string | null;
-    occurrences: number;
-    logged_on: number;
-    last_update: number;
-  };
-  parameters: {
-    id: string;
-    store_id: string;
-    name: string;
-    value: string;
-    data_type: 'string' | 'integer' | 'float' | 'boolean' | 'list';
-    created_at: number;
-    updated_at: number;
-  };
+  attempts: AttemptRecord;
+  notifications: NotificationRecord;
+  parameters: Parameter;
   /** services, error_messages and warnings are JSON text (migration 0004). */
   integrations: {
     id: string;

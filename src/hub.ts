@@ -43,10 +43,10 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
 
   // With several processes (PostgreSQL) a mapping may change through another one: check the store's
   // mapping-set version on every intake batch (one primary-key read), so a push made after a
-  // mapping change is always routed with it. SQLite is one process: invalidation alone suffices.
+  // mapping change is always routed with it. One process (SQLite): invalidation alone suffices.
   const mappingRouter = new MappingRouter(storage, {
     log: log.child({ component: 'router' }),
-    recheckMs: storage.dialect === 'postgres' ? 0 : 2000,
+    recheckMs: storage.database.singleProcess ? 2000 : 0,
   });
   const validator = new MessageValidator(storage);
   const metrics = new Metrics();
@@ -81,9 +81,9 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   );
 
   if (runsWorkers) {
-    // SQLite mode is one hub process, so a lease found at start belongs to a process that died:
-    // hand those messages back at once instead of waiting for the leases to expire.
-    if (storage.dialect === 'sqlite') await storage.sweepLeases(Date.now(), true);
+    // The only process on its database (SQLite): a lease found at start belongs to a process that
+    // died, so hand those messages back at once instead of waiting for the leases to expire.
+    if (storage.database.singleProcess) await storage.sweepLeases(Date.now(), true);
     // other processes' work (PostgreSQL): wake the stage that has something new to do
     unsubscribe = storage.subscribe(
       (channel) => (channel === 'incoming' ? workers.intake.wake() : workers.delivery.wake()),

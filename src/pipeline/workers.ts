@@ -97,9 +97,9 @@ export class Workers {
 
   start(): void {
     // Push-time routing and the copy handover need to know that nothing older waits in the queues
-    // (intake.ts, engine.ts): only a one-process hub (SQLite) knows that. With PostgreSQL another
-    // process may hold a backlog, or pending copies, this one cannot see.
-    if (this.storage.dialect === 'sqlite') {
+    // (intake.ts, engine.ts): only the one process on its database (SQLite) knows that. With
+    // several (PostgreSQL) another may hold a backlog, or pending copies, this one cannot see.
+    if (this.storage.database.singleProcess) {
       this.storage.routePushes(this.intakeStage.pushRouting());
       this.storage.handOverCopies(this.engine.handover());
     }

@@ -8,6 +8,7 @@
  */
 
 import type { DeliveryStorage } from './delivery-contract.js';
+import type { DialectName } from './dialect.js';
 import type { IntegrationStorage, SchedulerStorage } from './integration-contract.js';
 import type { MappingStorage } from './mapping-contract.js';
 
@@ -181,7 +182,12 @@ export interface StoreSchema {
 }
 
 export interface Storage extends MappingStorage, DeliveryStorage, IntegrationStorage, SchedulerStorage {
-  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Which database, and whether this process is the only one using it (SQLite): the pipeline
+   * relies on that for push-time routing, the copy handover and sweeping leases at start
+   * (docs/design.md#leases). `name` is reported by /readyz.
+   */
+  readonly database: { readonly name: DialectName; readonly singleProcess: boolean };
   /** Apply pending migrations (idempotent, safe to run from several processes at once). */
   migrate(): Promise<void>;
   ping(): Promise<void>;

@@ -1,9 +1,8 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 /**
- * Migrations are numbered and append-only, one list per dialect. Never edit or reorder an entry
- * that has shipped: add a new one. Each entry is plain SQL so the two dialects can be compared
- * side by side.
+ * Migrations are numbered and append-only, written once for both databases (migration-list.ts).
+ * Never edit or reorder an entry that has shipped: add a new one. Each entry is plain SQL.
  */
 export type SqlMigrations = readonly (readonly [name: string, statements: readonly string[]])[];
 

@@ -1,5 +1,6 @@
 import { CompiledQuery } from 'kysely';
 import type { Settlement } from './delivery-contract.js';
+import type { Dialect } from './dialect.js';
 
 /**
  * The two statements every delivery ends with — the settlement UPDATE and the attempt INSERT — as
@@ -10,7 +11,7 @@ import type { Settlement } from './delivery-contract.js';
  * settlements a few statements at a time instead (settleBatchQueries), as every statement there is
  * a round trip.
  */
-type Dialect = 'sqlite' | 'postgres';
+type Marks = Pick<Dialect, 'name' | 'parameter'>;
 
 const ATTEMPT_COLUMNS = [
   'id',
@@ -26,10 +27,10 @@ const ATTEMPT_COLUMNS = [
 
 const texts = new Map<string, string>();
 
-function placeholders(dialect: Dialect, sqlWithMarks: string): string {
-  if (dialect === 'sqlite') return sqlWithMarks;
+/** The text written with `?` marks, in the dialect's own marks. */
+function placeholders(dialect: Marks, sqlWithMarks: string): string {
   let n = 0;
-  return sqlWithMarks.replace(/\?/g, () => `$${++n}`);
+  return sqlWithMarks.replace(/\?/g, () => dialect.parameter(++n));
 }
 
 function cached(key: string, build: () => string): string {
@@ -95,9 +96,9 @@ function shapeOf(s: Settlement): SettleShape {
 }
 
 /** UPDATE of a leased message to its outcome, guarded by the lease (0 rows: the lease was lost). */
-export function settleQuery(dialect: Dialect, s: Settlement): CompiledQuery {
+export function settleQuery(dialect: Marks, s: Settlement): CompiledQuery {
   const shape = shapeOf(s);
-  const text = cached(`${dialect}:settle:${shape.key}`, () =>
+  const text = cached(`${dialect.name}:settle:${shape.key}`, () =>
     placeholders(
       dialect,
       `UPDATE messages SET ${shape.sets.join(', ')} WHERE id = ? AND lease_owner = ? AND state = 'running'`,
@@ -156,8 +157,8 @@ export function attemptsBatchQuery(attempts: readonly NonNullable<Settlement['at
 }
 
 /** INSERT of one attempt row. */
-export function attemptQuery(dialect: Dialect, a: NonNullable<Settlement['attempt']>): CompiledQuery {
-  const text = cached(`${dialect}:attempt`, () =>
+export function attemptQuery(dialect: Marks, a: NonNullable<Settlement['attempt']>): CompiledQuery {
+  const text = cached(`${dialect.name}:attempt`, () =>
     placeholders(
       dialect,
       `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`,

@@ -2,6 +2,7 @@ import { type CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import { newId } from '../ids.js';
 import type { NewIncoming } from './contract.js';
 import type { AttemptRecord, LeasedMessage, NotificationRecord, Settlement } from './delivery-contract.js';
+import type { Dialect } from './dialect.js';
 import { GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
@@ -56,10 +57,8 @@ export class SqlDelivery {
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly dialect: 'sqlite' | 'postgres',
+    private readonly dialect: Dialect,
     private readonly notify: (trx: Tx, channel: WakeChannel) => Promise<void>,
-    /** Runs a write at once inside the open transaction (SQLite); else each goes through Kysely. */
-    private readonly runWrite?: (query: CompiledQuery) => number,
   ) {
     // settlements wait up to 2 ms for company: nothing waits on them but the next lease
     this.settles = new GroupCommitter((batch) => this.commitSettlements(batch), 500, 2);
@@ -79,11 +78,10 @@ export class SqlDelivery {
       ORDER BY m.attempt_at
       LIMIT ${limit}`;
     const candidates = skipping ? this.candidatesSkipping(limit, now, exclude) : oldestDue;
-    // Most lease calls at a modest load find nothing (one per wake-up). On SQLite even an UPDATE
-    // that matches no row opens a write transaction — ~100 µs on the 2-core VM against ~4 µs for
-    // the same search as a SELECT — so look first. (PostgreSQL: one round trip either way. A lease
-    // that skips mappings is rate-limited by the engine and its search is its own look.)
-    if (this.dialect === 'sqlite' && !skipping) {
+    // Most lease calls at a modest load find nothing (one per wake-up), and where a write that
+    // finds nothing is dear (Dialect.lookBeforeWrite) look first. (A lease that skips mappings is
+    // rate-limited by the engine and its search is its own look.)
+    if (this.dialect.lookBeforeWrite && !skipping) {
       const any = await sql<{ one: number }>`SELECT 1 AS one FROM messages m
         WHERE ${DUE} AND m.attempt_at <= ${now} LIMIT 1`.execute(this.db);
       if (any.rows.length === 0) return [];
@@ -96,18 +94,17 @@ export class SqlDelivery {
         c === 'payload' ? sql`${payloadOf('messages')} AS payload` : sql.ref(`messages.${c}`),
       ),
     );
-    // PostgreSQL: the plain lease locks as it scans, so a locked row is skipped and the limit
-    // filled from the next ones. The skipping lease's candidates come from a search without locks
+    // With row locks (PostgreSQL) the plain lease locks as it scans, so a locked row is skipped and
+    // the limit filled from the next ones. The skipping lease's candidates come from a search without locks
     // (FOR UPDATE does not go through its recursive query), so they are locked afterwards, with
     // the due test repeated on rows that may have been leased or settled since.
     const claim = skipping
       ? sql`SELECT m.id FROM messages m WHERE m.id IN (${candidates}) AND ${DUE} AND m.attempt_at <= ${now}`
       : oldestDue;
-    const query =
-      this.dialect === 'postgres'
-        ? sql<LeasedMessage>`WITH c AS (${claim} FOR UPDATE OF m SKIP LOCKED)
-            UPDATE messages SET ${set} FROM c WHERE messages.id = c.id RETURNING ${returning}`
-        : sql<LeasedMessage>`UPDATE messages SET ${set} WHERE id IN (${candidates}) RETURNING ${returning}`;
+    const query = this.dialect.rowLocks
+      ? sql<LeasedMessage>`WITH c AS (${claim} FOR UPDATE OF m SKIP LOCKED)
+          UPDATE messages SET ${set} FROM c WHERE messages.id = c.id RETURNING ${returning}`
+      : sql<LeasedMessage>`UPDATE messages SET ${set} WHERE id IN (${candidates}) RETURNING ${returning}`;
     const { rows } = await query.execute(this.db);
     return rows.sort((a, b) => (a.attempt_at ?? 0) - (b.attempt_at ?? 0));
   }
@@ -123,34 +120,22 @@ export class SqlDelivery {
    */
   private candidatesSkipping(limit: number, now: number, exclude: readonly string[]) {
     const skipped = sql.join(exclude.map((e) => sql`${e}`));
-    // SQLite never runs ANALYZE here, and messages_mapping (mapping_id, id) would serve these
-    // seeks as well, walking archived copies: name the index (an error, not a slow plan, if it
-    // ever stops matching). PostgreSQL's planner prefers the far smaller partial index itself.
-    const due =
-      this.dialect === 'sqlite' ? sql.raw('messages INDEXED BY messages_due_mapping') : sql.raw('messages');
+    // messages_mapping (mapping_id, id) would serve these seeks as well, walking archived copies
+    const due = this.dialect.indexed('messages', 'messages_due_mapping');
     const mappings = sql`maps(id) AS (
         SELECT (SELECT mapping_id FROM ${due} WHERE ${dueState()} AND mapping_id > '' ORDER BY mapping_id LIMIT 1)
         UNION ALL
         SELECT (SELECT mapping_id FROM ${due} WHERE ${dueState()} AND mapping_id > maps.id ORDER BY mapping_id LIMIT 1)
         FROM maps WHERE maps.id IS NOT NULL)`;
-    if (this.dialect === 'postgres') {
-      return sql`
-        WITH RECURSIVE ${mappings}
-        SELECT x.id FROM maps CROSS JOIN LATERAL (
-          SELECT d.id, d.attempt_at FROM messages d
-          WHERE d.mapping_id = maps.id AND ${dueState('d')} AND d.attempt_at <= ${now} AND ${inOrder('d')}
-          ORDER BY d.attempt_at LIMIT ${limit}) x
-        WHERE maps.id IS NOT NULL AND maps.id NOT IN (${skipped})
-        ORDER BY x.attempt_at LIMIT ${limit}`;
-    }
+    const perMapping = this.dialect.dueCopiesPerMapping(
+      (a) => sql`${dueState(a)} AND ${sql.raw(a)}.attempt_at <= ${now} AND ${inOrder(a)}`,
+      limit,
+    );
     return sql`
         WITH RECURSIVE ${mappings}
-        SELECT m.id FROM maps JOIN messages m ON m.rowid IN (
-          SELECT x.rowid FROM messages x INDEXED BY messages_due_mapping
-          WHERE x.mapping_id = maps.id AND ${dueState('x')} AND x.attempt_at <= ${now} AND ${inOrder('x')}
-          ORDER BY x.attempt_at LIMIT ${limit})
+        SELECT c.id FROM ${perMapping}
         WHERE maps.id IS NOT NULL AND maps.id NOT IN (${skipped})
-        ORDER BY m.attempt_at LIMIT ${limit}`;
+        ORDER BY c.attempt_at LIMIT ${limit}`;
   }
 
   async renewLeases(leases: readonly string[], until: number): Promise<number> {
@@ -175,7 +160,7 @@ export class SqlDelivery {
   private async commitSettlements(batch: Settlement[]): Promise<boolean[]> {
     try {
       return await this.db.transaction().execute(async (trx) => {
-        if (this.dialect === 'postgres') return this.applySettlementsBatched(trx, batch);
+        if (this.dialect.batchSettlements) return this.applySettlementsBatched(trx, batch);
         const results: boolean[] = [];
         for (const s of batch) results.push(await this.applySettlement(trx, s));
         return results;
@@ -270,7 +255,7 @@ export class SqlDelivery {
 
   /** Runs a write in the open transaction: at once where the dialect can (runWrite), else through Kysely. */
   private write(trx: Tx, query: CompiledQuery): number | Promise<number> {
-    if (this.runWrite) return this.runWrite(query);
+    if (this.dialect.runWrite) return this.dialect.runWrite(query);
     return trx.executeQuery(query).then((res) => Number(res.numAffectedRows ?? 0n));
   }
 

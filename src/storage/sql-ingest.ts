@@ -8,11 +8,11 @@ import type {
   PushRouting,
 } from './contract.js';
 import type { CopyHandover, LeasedMessage } from './delivery-contract.js';
+import type { Dialect } from './dialect.js';
 import { type Committed, GroupCommitter } from './group-commit.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
 import { claimQuery, copyRow, incomingRow, storedRow } from './sql-messages.js';
-import type { DialectHooks } from './sql-storage.js';
 
 type Tx = Transaction<DB>;
 type MessageRow = DB['messages'];
@@ -59,7 +59,7 @@ export class SqlIngest {
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly hooks: DialectHooks,
+    private readonly dialect: Dialect,
     private readonly notify: (trx: Tx, channel: WakeChannel) => Promise<void>,
   ) {
     this.pushes = new GroupCommitter((batch) => this.commitPushes(batch), 500, 0, PUSH_OVERLAP_BELOW);
@@ -117,7 +117,7 @@ export class SqlIngest {
 
   /**
    * Runs `work` in a transaction; copies it reserved go to the engine after the commit. Through
-   * `db` = the early connection (DialectHooks.early) that is right after COMMIT, before the sync:
+   * `db` = the early connection (Dialect.early) that is right after COMMIT, before the sync:
    * a delivery acknowledges nothing, so it need not wait for the disk (after a power cut the push
    * would be gone, unanswered, and the copy only delivered again if pushed again). Handovers then
    * reach the engine in commit order: each runs a few promise turns after its COMMIT, before the
@@ -162,7 +162,7 @@ export class SqlIngest {
     const decided = await this.decidePushes(candidates);
     const applied: IntakeDecision[] = [];
     const now = Date.now();
-    const early = this.hooks.early;
+    const early = this.dialect.early;
     const outcomes = await this.withHandover(async (trx, reserved) => {
       const outcomes: PushOutcome[] = [];
       const rows: MessageRow[] = [];
@@ -292,14 +292,14 @@ export class SqlIngest {
   }
 
   private async insertMessages(trx: Tx, rows: MessageRow[]): Promise<void> {
-    if (this.hooks.insertMessageRows) {
-      this.hooks.insertMessageRows(rows);
+    if (this.dialect.insertMessageRows) {
+      this.dialect.insertMessageRows(rows);
       return;
     }
-    for (let i = 0; i < rows.length; i += this.hooks.insertChunk) {
+    for (let i = 0; i < rows.length; i += this.dialect.insertChunk) {
       await trx
         .insertInto('messages')
-        .values(rows.slice(i, i + this.hooks.insertChunk).map(storedRow))
+        .values(rows.slice(i, i + this.dialect.insertChunk).map(storedRow))
         .execute();
     }
   }
@@ -311,7 +311,7 @@ export class SqlIngest {
     decide: (batch: MessageRecord[]) => IntakeDecision[] | Promise<IntakeDecision[]>,
     now: number,
   ): Promise<number> {
-    if (this.hooks.intakeMode === 'lock-in-transaction') {
+    if (this.dialect.intakeMode === 'lock-in-transaction') {
       return this.withHandover(async (trx, reserved) => {
         // One intake step at a time across every hub process. Side by side, B could route a later
         // message while A still held an earlier one with the same ordering key (SKIP LOCKED passes
@@ -319,7 +319,7 @@ export class SqlIngest {
         // before A's. Serialized, a step claims only after the previous one committed, and makes
         // its copies' ids after those (UUIDv7, same clock: the order the lease relies on).
         // Intake is a short transaction next to the deliveries; a queue of them costs little.
-        await this.hooks.lock?.(trx, 'intake');
+        await this.dialect.lock?.(trx, 'intake');
         const batch = await claimQuery(trx, limit).forUpdate().skipLocked().execute();
         if (batch.length === 0) return 0;
         const decisions = await decide(batch);
@@ -333,7 +333,7 @@ export class SqlIngest {
     // Like a push batch, the step hands its copies over at COMMIT and then waits for the sync, so
     // every handover reaches the engine in commit order (a push's never overtakes an older intake
     // step's) and the intake loop stays paced by the disk as before.
-    const early = this.hooks.early;
+    const early = this.dialect.early;
     await this.withHandover(
       (trx, reserved) => this.applyDecisions(trx, batch, decisions, now, reserved),
       early?.db,

@@ -13,7 +13,7 @@ import type { NotificationFilter, NotificationRecord } from './delivery-contract
 import type { DB } from './schema.js';
 import { filterMessages, messageById, QUEUE_ENTRY_COLUMNS } from './sql-messages.js';
 
-/** A connection apart for listings and counts (SQLite's reader thread; DialectHooks.reader). */
+/** A connection apart for listings and counts (SQLite's reader thread; Dialect.reader). */
 export interface SqlReader {
   db: Kysely<DB>;
   /** Runs the queries in one read transaction: their rows agree with each other. */

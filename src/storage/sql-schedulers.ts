@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import type { Dialect } from './dialect.js';
 import { type Scheduler, SchedulerNameTaken, type SchedulerTick } from './integration-contract.js';
 import type { DB } from './schema.js';
 import { incomingRow } from './sql-messages.js';
@@ -123,7 +124,9 @@ export async function deleteScheduler(db: Db, storeId: string, id: string): Prom
  */
 export async function fireSchedulers(
   db: Kysely<DB>,
-  dialect: 'sqlite' | 'postgres',
+  dialect: Dialect,
+  /** Called when ticks put messages in the incoming queue. */
+  queued: () => void,
   now: number,
   limit: number,
   plan: (due: Scheduler[]) => SchedulerTick[],
@@ -133,11 +136,11 @@ export async function fireSchedulers(
   // Called four times a second and nearly always finds nothing: look before opening a write
   // transaction (on SQLite an empty one still takes the write lock, between two push commits).
   if ((await dueIds(db).limit(1).execute()).length === 0) return [];
-  return db.transaction().execute(async (trx) => {
+  const ticks = await db.transaction().execute(async (trx) => {
     const due = dueIds(trx)
       .orderBy('next_run_at')
       .limit(limit)
-      .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked());
+      .$if(dialect.rowLocks, (q) => q.forUpdate().skipLocked());
     const claimed = await trx
       .updateTable('schedulers')
       .set({ last_run_at: now })
@@ -165,4 +168,6 @@ export async function fireSchedulers(
     }
     return ticks;
   });
+  if (ticks.some((t) => t.message)) queued();
+  return ticks;
 }

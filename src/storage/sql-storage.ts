@@ -1,77 +1,73 @@
-import type { CompiledQuery, Kysely, Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { type ArchiveCountPolicy, ArchiveCounts } from './archive-counts.js';
 import type { Storage } from './contract.js';
-import type { DeliveryStorage } from './delivery-contract.js';
-import type { IntegrationStorage, SchedulerStorage } from './integration-contract.js';
-import type { Mapping, MappingFields } from './mapping-contract.js';
-import type { SqlMigrations } from './migrations.js';
+import type { Dialect } from './dialect.js';
+import { migrationList } from './migration-list.js';
 import { runMigrations } from './migrations.js';
 import type { WakeChannel } from './postgres/notifier.js';
 import type { DB } from './schema.js';
 import { SqlActions } from './sql-actions.js';
 import { SqlDelivery } from './sql-delivery.js';
 import { SqlIngest } from './sql-ingest.js';
-import * as integrations from './sql-integrations.js';
-import * as mappings from './sql-mappings.js';
+import {
+  applySignup,
+  createIntegration,
+  deleteIntegration,
+  getIntegration,
+  listIntegrations,
+  setIntegrationMappingsEnabled,
+  updateIntegration,
+} from './sql-integrations.js';
+import {
+  createMapping,
+  deleteMapping,
+  findMappingByName,
+  getMapping,
+  identifierKeyHeld,
+  listMappings,
+  mappingsVersion,
+  updateMapping,
+} from './sql-mappings.js';
 import { SqlParameters } from './sql-parameters.js';
-import { type SqlReader, SqlReads } from './sql-reads.js';
+import { SqlReads } from './sql-reads.js';
 import { SqlRetention } from './sql-retention.js';
-import * as schedulers from './sql-schedulers.js';
+import {
+  createScheduler,
+  deleteScheduler,
+  fireSchedulers,
+  getScheduler,
+  listSchedulers,
+  updateScheduler,
+} from './sql-schedulers.js';
 import { SqlStores } from './sql-stores.js';
 
 type Tx = Transaction<DB>;
 
-type MessageRow = DB['messages'];
+/** Query functions whose first parameter is the database, as methods bound to one database. */
+type Bound<T> = {
+  [K in keyof T]: T[K] extends (db: Kysely<DB>, ...args: infer A) => infer R ? (...args: A) => R : never;
+};
 
-/**
- * How the two dialects claim incoming work for intake:
- * - `select-then-apply` (SQLite: one process, one intake worker) reads the batch, lets the router
- *   decide with no transaction open, then applies the decisions in one transaction whose updates
- *   are guarded by `queue_name = 'incoming'`.
- * - `lock-in-transaction` (PostgreSQL: many processes) opens the transaction first and claims the
- *   batch with FOR UPDATE SKIP LOCKED, so two processes never route the same message.
- */
-export interface DialectHooks {
-  readonly dialect: 'sqlite' | 'postgres';
-  readonly intakeMode: 'select-then-apply' | 'lock-in-transaction';
-  readonly migrations: SqlMigrations;
-  /** Largest number of rows in one multi-row INSERT (bound-parameter limits differ). */
-  readonly insertChunk: number;
-  /** A faster way to insert message rows inside an open transaction (SQLite: a prepared statement). */
-  readonly insertMessageRows?: (rows: readonly MessageRow[]) => void;
-  /** Runs a write inside an open transaction at once, answering the rows changed (SQLite). */
-  readonly runWrite?: (query: CompiledQuery) => number;
-  /**
-   * Writes that resolve at COMMIT, before the disk sync, and that sync (SQLite with its WAL
-   * syncer): a push batch commits through it, hands its copies to the delivery engine, and only
-   * then waits for the sync before its pushes are answered. Without it (PostgreSQL, whose COMMIT
-   * is durable; SQLite with `--sqlite-sync normal`) the one connection does both. Once a sync has
-   * failed, `db` refuses every transaction (nothing more is handed on).
-   */
-  readonly early?: { db: Kysely<DB>; durable: () => Promise<void> };
-  /**
-   * Where listings and counts run (sql-reads.ts). SQLite: a connection in a worker thread, so a
-   * long scan leaves the event loop free; `together` runs reads in one read transaction there, so
-   * a listing's page and its total agree. Without it (PostgreSQL, whose pool is already
-   * asynchronous) they run on `db`, two that must agree in one REPEATABLE READ transaction.
-   */
-  readonly reader?: SqlReader;
-  /** Reports disk sync durations (SQLite: the WAL syncer). */
-  readonly observeSyncs?: (observe: (seconds: number) => void) => void;
-  /** Serialize a rare one-off action across processes until the transaction ends (PostgreSQL). */
-  readonly lock?: (trx: Tx, name: string) => Promise<void>;
-  /** Tell other processes, at commit, that a queue has new work (PostgreSQL: pg_notify). */
-  readonly notify?: (trx: Tx, channel: WakeChannel) => Promise<void>;
-  /** Listen for other processes' notifications; returns a stop function. */
-  readonly listen?: (
-    onWake: (channel: WakeChannel) => void,
-    onError: (err: Error) => void,
-  ) => () => Promise<void>;
-  close(): Promise<void>;
+function bound<T extends Record<string, (db: Kysely<DB>, ...args: never[]) => unknown>>(
+  db: Kysely<DB>,
+  queries: T,
+): Bound<T> {
+  const out: Record<string, unknown> = {};
+  for (const [name, query] of Object.entries(queries)) {
+    out[name] = (...args: never[]) => query(db, ...args);
+  }
+  return out as Bound<T>;
 }
 
+/**
+ * The one Storage implementation, for both databases: the SQL lives in the parts (sql-*.ts, one
+ * per area of the contract) and whatever differs between databases in `dialect`, built by the
+ * adapter (sqlite/open.ts, postgres/open.ts). This class only wires them: every contract method
+ * is one line forwarding to its part, in one style, so adding one means the contract, the part,
+ * and a line here (the compiler points at the missing line).
+ */
 export class SqlStorage implements Storage {
-  readonly dialect: 'sqlite' | 'postgres';
+  readonly database: Storage['database'];
   private readonly stores: SqlStores;
   private readonly ingest: SqlIngest;
   private readonly reads: SqlReads;
@@ -79,39 +75,71 @@ export class SqlStorage implements Storage {
   private readonly actions: SqlActions;
   private readonly parameters: SqlParameters;
   private readonly retention: SqlRetention;
+  private readonly mappings;
+  private readonly integrations;
+  private readonly schedulers;
 
   constructor(
     readonly db: Kysely<DB>,
-    private readonly hooks: DialectHooks,
+    private readonly dialect: Dialect,
     options: { archiveCounts?: ArchiveCountPolicy | undefined } = {},
   ) {
-    this.dialect = hooks.dialect;
+    this.database = { name: dialect.name, singleProcess: dialect.singleProcess };
     const notify = (trx: Tx, channel: WakeChannel) => this.notify(trx, channel);
-    this.stores = new SqlStores(db, hooks.lock);
-    this.ingest = new SqlIngest(db, hooks, notify);
-    this.reads = new SqlReads(db, hooks.reader, new ArchiveCounts(options.archiveCounts));
-    this.delivery = new SqlDelivery(db, hooks.dialect, notify, hooks.runWrite);
+    this.stores = new SqlStores(db, dialect.lock);
+    this.ingest = new SqlIngest(db, dialect, notify);
+    this.reads = new SqlReads(db, dialect.reader, new ArchiveCounts(options.archiveCounts));
+    this.delivery = new SqlDelivery(db, dialect, notify);
     this.actions = new SqlActions(db, notify);
     this.parameters = new SqlParameters(db);
     this.retention = new SqlRetention(db);
+    this.mappings = bound(db, {
+      listMappings,
+      getMapping,
+      findMappingByName,
+      createMapping,
+      updateMapping,
+      deleteMapping,
+      mappingsVersion,
+      identifierKeyHeld,
+    });
+    this.integrations = bound(db, {
+      listIntegrations,
+      getIntegration,
+      createIntegration,
+      updateIntegration,
+      deleteIntegration,
+      applySignup,
+      setIntegrationMappingsEnabled,
+    });
+    this.schedulers = bound(db, {
+      listSchedulers,
+      getScheduler,
+      createScheduler,
+      updateScheduler,
+      deleteScheduler,
+      // tick messages go to the incoming queue: pushes must not be routed ahead of them
+      fireSchedulers: (d: Kysely<DB>, ...a: Parameters<Storage['fireSchedulers']>) =>
+        fireSchedulers(d, dialect, () => this.ingest.incomingQueued(), ...a),
+    });
   }
 
   async migrate(): Promise<void> {
-    await runMigrations(this.db as unknown as Kysely<unknown>, this.hooks.migrations);
+    await runMigrations(this.db as unknown as Kysely<unknown>, migrationList(this.dialect.timeType));
   }
 
   subscribe(
     onWake: (channel: WakeChannel) => void,
     onError: (err: Error) => void = () => {},
   ): () => Promise<void> {
-    return this.hooks.listen ? this.hooks.listen(onWake, onError) : async () => {};
+    return this.dialect.listen ? this.dialect.listen(onWake, onError) : async () => {};
   }
 
   private async notify(trx: Tx, channel: WakeChannel): Promise<void> {
     // something is being added to the incoming queue (a reply's messages, a queued push): push-time
     // routing stops until intake has taken it (marked before the commit: conservative)
     if (channel === 'incoming') this.ingest.incomingQueued();
-    if (this.hooks.notify) await this.hooks.notify(trx, channel);
+    if (this.dialect.notify) await this.dialect.notify(trx, channel);
   }
 
   async ping(): Promise<void> {
@@ -121,12 +149,12 @@ export class SqlStorage implements Storage {
   async close(): Promise<void> {
     await this.ingest.drain();
     await this.delivery.drain();
-    await this.hooks.reader?.db.destroy();
+    await this.dialect.reader?.db.destroy();
     await this.db.destroy();
-    await this.hooks.close();
+    await this.dialect.close();
   }
 
-  // ---- stores, tokens, store schemas (sql-stores.ts) -----------------------------------------
+  // ---- stores, tokens, store schemas, retention (sql-stores.ts, sql-retention.ts) -------------
 
   createStore: Storage['createStore'] = (...a) => this.stores.createStore(...a);
   createFirstStore: Storage['createFirstStore'] = (...a) => this.stores.createFirstStore(...a);
@@ -148,8 +176,9 @@ export class SqlStorage implements Storage {
 
   push: Storage['push'] = (...a) => this.ingest.push(...a);
   routePushes: Storage['routePushes'] = (...a) => this.ingest.routePushes(...a);
-  observeSyncs: Storage['observeSyncs'] = (observe) => this.hooks.observeSyncs?.(observe);
   intake: Storage['intake'] = (...a) => this.ingest.intake(...a);
+  handOverCopies: Storage['handOverCopies'] = (...a) => this.ingest.handOverCopies(...a);
+  observeSyncs: Storage['observeSyncs'] = (...a) => this.dialect.observeSyncs?.(...a);
 
   // ---- reads (sql-reads.ts) ------------------------------------------------------------------
 
@@ -158,89 +187,50 @@ export class SqlStorage implements Storage {
   listQueue: Storage['listQueue'] = (...a) => this.reads.listQueue(...a);
   queueCounts: Storage['queueCounts'] = (...a) => this.reads.queueCounts(...a);
   availableMessages: Storage['availableMessages'] = (...a) => this.reads.availableMessages(...a);
+  listNotifications: Storage['listNotifications'] = (...a) => this.reads.listNotifications(...a);
 
-  // ---- mappings (queries in sql-mappings.ts) -------------------------------------------------
+  // ---- mappings (sql-mappings.ts) ------------------------------------------------------------
 
-  listMappings(storeId: string): Promise<Mapping[]> {
-    return mappings.listMappings(this.db, storeId);
-  }
+  listMappings: Storage['listMappings'] = (...a) => this.mappings.listMappings(...a);
+  getMapping: Storage['getMapping'] = (...a) => this.mappings.getMapping(...a);
+  findMappingByName: Storage['findMappingByName'] = (...a) => this.mappings.findMappingByName(...a);
+  createMapping: Storage['createMapping'] = (...a) => this.mappings.createMapping(...a);
+  updateMapping: Storage['updateMapping'] = (...a) => this.mappings.updateMapping(...a);
+  deleteMapping: Storage['deleteMapping'] = (...a) => this.mappings.deleteMapping(...a);
+  mappingsVersion: Storage['mappingsVersion'] = (...a) => this.mappings.mappingsVersion(...a);
+  identifierKeyHeld: Storage['identifierKeyHeld'] = (...a) => this.mappings.identifierKeyHeld(...a);
 
-  getMapping(storeId: string, id: string): Promise<Mapping | undefined> {
-    return mappings.getMapping(this.db, storeId, id);
-  }
+  // ---- delivery, actions, parameters (sql-delivery.ts, sql-actions.ts, sql-parameters.ts) -----
 
-  findMappingByName(storeId: string, name: string): Promise<Mapping | undefined> {
-    return mappings.findMappingByName(this.db, storeId, name);
-  }
+  leaseDeliveries: Storage['leaseDeliveries'] = (...a) => this.delivery.leaseDeliveries(...a);
+  renewLeases: Storage['renewLeases'] = (...a) => this.delivery.renewLeases(...a);
+  settle: Storage['settle'] = (...a) => this.delivery.settle(...a);
+  sweepLeases: Storage['sweepLeases'] = (...a) => this.delivery.sweepLeases(...a);
+  attemptsFor: Storage['attemptsFor'] = (...a) => this.delivery.attemptsFor(...a);
+  notificationsFor: Storage['notificationsFor'] = (...a) => this.delivery.notificationsFor(...a);
+  retryMessage: Storage['retryMessage'] = (...a) => this.actions.retryMessage(...a);
+  archiveMessage: Storage['archiveMessage'] = (...a) => this.actions.archiveMessage(...a);
+  retryMatching: Storage['retryMatching'] = (...a) => this.actions.retryMatching(...a);
+  archiveMatching: Storage['archiveMatching'] = (...a) => this.actions.archiveMatching(...a);
+  listParameters: Storage['listParameters'] = (...a) => this.parameters.listParameters(...a);
+  getParameter: Storage['getParameter'] = (...a) => this.parameters.getParameter(...a);
+  putParameter: Storage['putParameter'] = (...a) => this.parameters.putParameter(...a);
+  deleteParameter: Storage['deleteParameter'] = (...a) => this.parameters.deleteParameter(...a);
 
-  createMapping(mapping: Mapping): Promise<Mapping> {
-    return mappings.createMapping(this.db, mapping);
-  }
+  // ---- integrations and schedulers (sql-integrations.ts, sql-schedulers.ts) ------------------
 
-  updateMapping(
-    storeId: string,
-    id: string,
-    fields: MappingFields,
-    now: number,
-    expectedVersion?: number,
-  ): Promise<Mapping | undefined> {
-    return mappings.updateMapping(this.db, storeId, id, fields, now, expectedVersion);
-  }
-
-  deleteMapping(storeId: string, id: string): Promise<boolean> {
-    return mappings.deleteMapping(this.db, storeId, id);
-  }
-
-  mappingsVersion(storeId: string): Promise<number> {
-    return mappings.mappingsVersion(this.db, storeId);
-  }
-
-  identifierKeyHeld(mappingId: string, key: string, now: number): Promise<boolean> {
-    return mappings.identifierKeyHeld(this.db, mappingId, key, now);
-  }
-
-  // ---- delivery (queries in sql-delivery.ts) -------------------------------------------------
-
-  handOverCopies: DeliveryStorage['handOverCopies'] = (...a) => this.ingest.handOverCopies(...a);
-  leaseDeliveries: DeliveryStorage['leaseDeliveries'] = (...a) => this.delivery.leaseDeliveries(...a);
-  renewLeases: DeliveryStorage['renewLeases'] = (...a) => this.delivery.renewLeases(...a);
-  settle: DeliveryStorage['settle'] = (...a) => this.delivery.settle(...a);
-  sweepLeases: DeliveryStorage['sweepLeases'] = (...a) => this.delivery.sweepLeases(...a);
-  attemptsFor: DeliveryStorage['attemptsFor'] = (...a) => this.delivery.attemptsFor(...a);
-  notificationsFor: DeliveryStorage['notificationsFor'] = (...a) => this.delivery.notificationsFor(...a);
-  listNotifications: DeliveryStorage['listNotifications'] = (...a) => this.reads.listNotifications(...a);
-  retryMessage: DeliveryStorage['retryMessage'] = (...a) => this.actions.retryMessage(...a);
-  archiveMessage: DeliveryStorage['archiveMessage'] = (...a) => this.actions.archiveMessage(...a);
-  retryMatching: DeliveryStorage['retryMatching'] = (...a) => this.actions.retryMatching(...a);
-  archiveMatching: DeliveryStorage['archiveMatching'] = (...a) => this.actions.archiveMatching(...a);
-  listParameters: DeliveryStorage['listParameters'] = (...a) => this.parameters.listParameters(...a);
-  getParameter: DeliveryStorage['getParameter'] = (...a) => this.parameters.getParameter(...a);
-  putParameter: DeliveryStorage['putParameter'] = (...a) => this.parameters.putParameter(...a);
-  deleteParameter: DeliveryStorage['deleteParameter'] = (...a) => this.parameters.deleteParameter(...a);
-
-  // ---- integrations and schedulers (queries in sql-integrations.ts, sql-schedulers.ts) --------
-
-  listIntegrations: IntegrationStorage['listIntegrations'] = (...a) =>
-    integrations.listIntegrations(this.db, ...a);
-  getIntegration: IntegrationStorage['getIntegration'] = (...a) => integrations.getIntegration(this.db, ...a);
-  createIntegration: IntegrationStorage['createIntegration'] = (...a) =>
-    integrations.createIntegration(this.db, ...a);
-  updateIntegration: IntegrationStorage['updateIntegration'] = (...a) =>
-    integrations.updateIntegration(this.db, ...a);
-  deleteIntegration: IntegrationStorage['deleteIntegration'] = (...a) =>
-    integrations.deleteIntegration(this.db, ...a);
-  applySignup: IntegrationStorage['applySignup'] = (...a) => integrations.applySignup(this.db, ...a);
-  setIntegrationMappingsEnabled: IntegrationStorage['setIntegrationMappingsEnabled'] = (...a) =>
-    integrations.setIntegrationMappingsEnabled(this.db, ...a);
-  listSchedulers: SchedulerStorage['listSchedulers'] = (...a) => schedulers.listSchedulers(this.db, ...a);
-  getScheduler: SchedulerStorage['getScheduler'] = (...a) => schedulers.getScheduler(this.db, ...a);
-  createScheduler: SchedulerStorage['createScheduler'] = (...a) => schedulers.createScheduler(this.db, ...a);
-  updateScheduler: SchedulerStorage['updateScheduler'] = (...a) => schedulers.updateScheduler(this.db, ...a);
-  deleteScheduler: SchedulerStorage['deleteScheduler'] = (...a) => schedulers.deleteScheduler(this.db, ...a);
-  fireSchedulers: SchedulerStorage['fireSchedulers'] = async (...a) => {
-    const ticks = await schedulers.fireSchedulers(this.db, this.hooks.dialect, ...a);
-    // tick messages went to the incoming queue: pushes must not be routed ahead of them
-    if (ticks.some((t) => t.message)) this.ingest.incomingQueued();
-    return ticks;
-  };
+  listIntegrations: Storage['listIntegrations'] = (...a) => this.integrations.listIntegrations(...a);
+  getIntegration: Storage['getIntegration'] = (...a) => this.integrations.getIntegration(...a);
+  createIntegration: Storage['createIntegration'] = (...a) => this.integrations.createIntegration(...a);
+  updateIntegration: Storage['updateIntegration'] = (...a) => this.integrations.updateIntegration(...a);
+  deleteIntegration: Storage['deleteIntegration'] = (...a) => this.integrations.deleteIntegration(...a);
+  applySignup: Storage['applySignup'] = (...a) => this.integrations.applySignup(...a);
+  setIntegrationMappingsEnabled: Storage['setIntegrationMappingsEnabled'] = (...a) =>
+    this.integrations.setIntegrationMappingsEnabled(...a);
+  listSchedulers: Storage['listSchedulers'] = (...a) => this.schedulers.listSchedulers(...a);
+  getScheduler: Storage['getScheduler'] = (...a) => this.schedulers.getScheduler(...a);
+  createScheduler: Storage['createScheduler'] = (...a) => this.schedulers.createScheduler(...a);
+  updateScheduler: Storage['updateScheduler'] = (...a) => this.schedulers.updateScheduler(...a);
+  deleteScheduler: Storage['deleteScheduler'] = (...a) => this.schedulers.deleteScheduler(...a);
+  fireSchedulers: Storage['fireSchedulers'] = (...a) => this.schedulers.fireSchedulers(...a);
 }

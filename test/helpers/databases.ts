@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { DialectName } from '../../src/storage/dialect.js';
 
-export type Backend = 'sqlite' | 'postgres';
+export type Backend = DialectName;
 
 /** The server the PostgreSQL suites use: TEST_DATABASE_URL, else DATABASE_URL. */
 export function postgresUrl(): string | undefined {

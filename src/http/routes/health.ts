@@ -32,7 +32,7 @@ export function healthRoutes(ctx: AppContext) {
           throw new HubError('UNAVAILABLE', undefined, 'Database is not reachable.');
         }
         if (!ctx.isReady()) throw new HubError('UNAVAILABLE', undefined, 'Hub is starting or shutting down.');
-        return { status: 'ready' as const, database: ctx.storage.dialect };
+        return { status: 'ready' as const, database: ctx.storage.database.name };
       },
     );
   };

@@ -3,7 +3,6 @@ import pg from 'pg';
 import type { ArchiveCountPolicy } from '../archive-counts.js';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
-import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { PgNotifier, WAKE_CHANNEL } from './notifier.js';
 
 // Times and counts are BIGINT; epoch milliseconds fit a JS number exactly, so parse them as numbers.
@@ -29,10 +28,20 @@ export function openPostgres(url: string, options: PostgresOptions = {}): SqlSto
   return new SqlStorage(
     kysely,
     {
-      dialect: 'postgres',
+      name: 'postgres',
+      singleProcess: false,
       intakeMode: 'lock-in-transaction',
-      migrations: POSTGRES_MIGRATIONS,
+      timeType: 'BIGINT',
       insertChunk: 1000,
+      parameter: (n) => `$${n}`,
+      rowLocks: true,
+      lookBeforeWrite: false,
+      batchSettlements: true,
+      indexed: (table) => sql.raw(table),
+      dueCopiesPerMapping: (due, limit) => sql`maps CROSS JOIN LATERAL (
+          SELECT d.id, d.attempt_at FROM messages d
+          WHERE d.mapping_id = maps.id AND ${due('d')}
+          ORDER BY d.attempt_at LIMIT ${limit}) c`,
       lock: async (trx, name) => {
         await sql`SELECT pg_advisory_xact_lock(hashtext(${name}))`.execute(trx);
       },

@@ -1,14 +1,13 @@
 import { type fdatasync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { ArchiveCountPolicy } from '../archive-counts.js';
 import type { DB } from '../schema.js';
 import { SqlStorage } from '../sql-storage.js';
 import { startCheckpointer } from './checkpointer.js';
 import { CachingSqliteDialect } from './dialect.js';
 import { messageInserter, statementRunner } from './fast-insert.js';
-import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteReader, SqliteReaderDialect } from './reader.js';
 import { WalSyncer } from './wal-sync.js';
 
@@ -57,10 +56,21 @@ export function openSqlite(
   return new SqlStorage(
     kysely,
     {
-      dialect: 'sqlite',
+      name: 'sqlite',
+      singleProcess: true,
       intakeMode: 'select-then-apply',
-      migrations: SQLITE_MIGRATIONS,
+      timeType: 'INTEGER',
       insertChunk: 400,
+      parameter: () => '?',
+      rowLocks: false,
+      lookBeforeWrite: true,
+      batchSettlements: false,
+      indexed: (table, index) => sql.raw(`${table} INDEXED BY ${index}`),
+      // no LATERAL: each mapping's copies as a correlated list of rowids
+      dueCopiesPerMapping: (due, limit) => sql`maps JOIN messages c ON c.rowid IN (
+          SELECT x.rowid FROM messages x INDEXED BY messages_due_mapping
+          WHERE x.mapping_id = maps.id AND ${due('x')}
+          ORDER BY x.attempt_at LIMIT ${limit})`,
       insertMessageRows: messageInserter(db),
       runWrite: statementRunner(db),
       reader: {

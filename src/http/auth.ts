@@ -11,15 +11,25 @@ interface Entry {
 }
 
 const ACCEPTED_PER_STORE = 64;
+/** Stores whose tokens are cached; past this the least recently used is dropped. */
+const STORES_CACHED = 10_000;
+/** Ids found to name no store, remembered apart so that random ids cannot push real stores out. */
+const UNKNOWN_CACHED = 10_000;
 
 /**
  * Checks `X-Augury-Token` against a store's active tokens. Lookups are cached for a few seconds so
  * a push costs no database read, and a token that matched is remembered with the entry so the next
  * push costs no hash either; a token revoked through this process is dropped at once, and one
  * revoked by another process (PostgreSQL mode) stops working within `ttlMs`.
+ *
+ * Both caches are bounded and evict one entry at a time, least recently used first (a Map keeps
+ * insertion order; a hit moves the entry to the end). Ids that name no store go to their own
+ * cache: a client sending random store ids churns that one only, while every real store's entry
+ * stays, so no other store's checks fall through to the database.
  */
 export class StoreAuth {
   private readonly cache = new Map<string, Entry>();
+  private readonly unknown = new Map<string, number>();
 
   constructor(
     private readonly storage: Storage,
@@ -37,15 +47,8 @@ export class StoreAuth {
   }
 
   async authenticate(storeId: string, token: string | undefined, now = Date.now()): Promise<Store> {
-    let entry = this.cache.get(storeId);
-    if (!entry || now - entry.loadedAt > this.ttlMs) {
-      const store = await this.storage.getStore(storeId);
-      const digests = store ? await this.storage.activeTokenHashes(storeId) : [];
-      entry = { store, digests, loadedAt: now, accepted: new Set() };
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(storeId, entry);
-    }
-    if (!entry.store) throw new HubError('STORE_NOT_FOUND');
+    const entry = await this.entry(storeId, now);
+    if (!entry?.store) throw new HubError('STORE_NOT_FOUND');
     if (!token) throw new HubError('TOKEN_INVALID');
     if (!entry.accepted.has(token)) {
       if (!tokenMatches(token, entry.digests)) throw new HubError('TOKEN_INVALID');
@@ -56,5 +59,43 @@ export class StoreAuth {
 
   invalidate(storeId: string): void {
     this.cache.delete(storeId);
+    this.unknown.delete(storeId);
   }
+
+  private async entry(storeId: string, now: number): Promise<Entry | undefined> {
+    const cached = this.cache.get(storeId);
+    if (cached && now - cached.loadedAt <= this.ttlMs) {
+      this.cache.delete(storeId);
+      this.cache.set(storeId, cached);
+      return cached;
+    }
+    const missingSince = this.unknown.get(storeId);
+    if (missingSince !== undefined && now - missingSince <= this.ttlMs) return undefined;
+    const store = await this.storage.getStore(storeId);
+    if (!store) {
+      this.unknown.delete(storeId);
+      remember(this.unknown, storeId, now, UNKNOWN_CACHED);
+      this.cache.delete(storeId);
+      return undefined;
+    }
+    this.unknown.delete(storeId);
+    const entry = {
+      store,
+      digests: await this.storage.activeTokenHashes(storeId),
+      loadedAt: now,
+      accepted: new Set<string>(),
+    };
+    this.cache.delete(storeId);
+    remember(this.cache, storeId, entry, STORES_CACHED);
+    return entry;
+  }
+}
+
+/** Sets `key` as the most recent entry, dropping the least recent one when `map` is full. */
+function remember<V>(map: Map<string, V>, key: string, value: V, limit: number): void {
+  if (map.size >= limit) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+  map.set(key, value);
 }

@@ -6,6 +6,7 @@
 export const ERRORS = {
   MALFORMED_JSON: { status: 400, message: 'Request body is not valid JSON.' },
   EMPTY_BODY: { status: 400, message: 'Request body is empty.' },
+  INVALID_ENCODING: { status: 400, message: 'Request body is not valid UTF-8.' },
   BAD_URL: {
     status: 400,
     message: 'Request URL is not valid: a path segment is not properly percent-encoded.',
@@ -34,6 +35,10 @@ export const ERRORS = {
   BODY_TOO_LARGE: { status: 413, message: 'Request body is too large.' },
   URI_TOO_LONG: { status: 414, message: 'A path segment of the request URL is longer than 500 characters.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Content-Type must be application/json.' },
+  UNSUPPORTED_CHARSET: {
+    status: 415,
+    message: 'JSON must be sent as UTF-8: charset must be utf-8 or absent.',
+  },
   INVALID_OBJECT: { status: 422, message: 'Invalid object.' },
   INTERNAL: { status: 500, message: 'Internal error.' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable.' },

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -109,10 +110,17 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     done();
   });
 
-  // JSON bodies are parsed here (not by Fastify's default parser) to control the error wording.
+  // JSON bodies are parsed here (not by Fastify's default parser) to control the error wording,
+  // and strictly: JSON is UTF-8 (RFC 8259), so another charset is refused rather than misread,
+  // and bytes that are not UTF-8 are refused rather than kept as U+FFFD (docs/errors.md).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const charset = charsetOf(req.headers['content-type']);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')
+      return done(new HubError('UNSUPPORTED_CHARSET'), undefined);
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) return done(new HubError('INVALID_ENCODING'), undefined);
+    const text = bytes.toString('utf8');
     if (text.trim() === '') return done(new HubError('EMPTY_BODY'), undefined);
     let parsed: unknown;
     try {
@@ -127,7 +135,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         undefined,
       );
     }
-    const problem = jsonProblem(parsed);
+    const problem = jsonProblem(parsed, { exactNumbers: true });
     if (problem) return done(invalid({ [problem.pointer]: [problem.reason] }), undefined);
     done(null, parsed);
   });
@@ -233,4 +241,11 @@ function isDatabaseUnavailable(err: { code?: string; message?: string }): boolea
       err.message ?? '',
     )
   );
+}
+
+/** The lower-cased `charset` parameter of a Content-Type header, or undefined when it has none. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  if (!contentType?.includes(';')) return undefined;
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType);
+  return match ? match[1]!.toLowerCase() : undefined;
 }

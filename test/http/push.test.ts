@@ -109,11 +109,52 @@ for (const backend of backends()) {
       assert.deepEqual(huge.body.errors, {
         '/payload/quantity': ['is a number too large to represent (at most about 1.8e308)'],
       });
-      const fine = await t.push(
-        `{"message":"acme:deep:new","payload":{"a":${'['.repeat(200)}1e308${']'.repeat(200)}}}`,
+      const rounded = await t.push('{"message":"order:new","payload":{"order":{"id":12345678901234567891}}}');
+      assert.equal(rounded.status, 422, 'an integer a double would round is refused, not rounded');
+      assert.deepEqual(Object.keys(rounded.body.errors), ['/payload/order/id']);
+      assert.match(
+        rounded.body.errors['/payload/order/id'][0],
+        /beyond 9007199254740991.*send it as a string/,
       );
-      assert.equal(fine.status, 201, 'deep but within the bound, and a large finite number, pass');
+      const fine = await t.push(
+        `{"message":"acme:deep:new","payload":{"a":${'['.repeat(200)}9007199254740991${']'.repeat(200)},"b":-1.5e-300}}`,
+      );
+      assert.equal(fine.status, 201, 'deep but within the bound, and the largest exact integer, pass');
       assert.equal(await stored(), before + 1, 'only the accepted push was stored');
+    });
+
+    test('JSON in another charset is 415, bytes that are not UTF-8 are 400; nothing stored', async () => {
+      await t.drained();
+      const stored = async () =>
+        Object.values((await t.get('queues')).body as Record<string, number>).reduce((a, b) => a + b, 0);
+      const before = await stored();
+      const send = (contentType: string, payload: Buffer) =>
+        t.hub.app.inject({
+          method: 'POST',
+          url: `/api/stores/${t.storeId}/messages`,
+          headers: { 'x-augury-token': t.token, 'content-type': contentType },
+          payload,
+        });
+      const body = '{"message":"product:new","payload":{"id":1,"name":"Café"}}';
+      for (const charset of ['utf-16', 'latin1', '"ISO-8859-1"']) {
+        const res = await send(`application/json; charset=${charset}`, Buffer.from(body, 'latin1'));
+        assert.equal(res.statusCode, 415, charset);
+        assert.equal(res.json().error, 'JSON must be sent as UTF-8: charset must be utf-8 or absent.');
+      }
+      const latin1Bytes = await send('application/json', Buffer.from(body, 'latin1'));
+      assert.equal(latin1Bytes.statusCode, 400);
+      assert.equal(latin1Bytes.json().error, 'Request body is not valid UTF-8.');
+      assert.equal(await stored(), before, 'nothing stored');
+      for (const contentType of [
+        'application/json; charset=UTF-8',
+        'application/json;charset=utf8',
+        'application/json',
+      ]) {
+        const ok = await send(contentType, Buffer.from(body, 'utf8'));
+        assert.equal(ok.statusCode, 201, contentType);
+        const detail = await t.get(`messages/${ok.json().message_id}`);
+        assert.equal(detail.body.payload.name, 'Café');
+      }
     });
 
     test('415 for a body that is not JSON', async () => {

@@ -24,5 +24,22 @@ test('a number that overflowed to Infinity is found, with where; keys are escape
     pointer: '/a~1b/c~0d/1',
     reason: 'is a number too large to represent (at most about 1.8e308)',
   });
-  assert.equal(jsonProblem(JSON.parse('[1.7976931348623157e308]')), undefined);
+  assert.equal(jsonProblem(JSON.parse('[1.7976931348623157e308, 0.1]')), undefined);
+});
+
+test('with exactNumbers, a number past 2^53 is found (it would be rounded); 2^53 - 1 passes', () => {
+  const exact = { exactNumbers: true };
+  assert.equal(jsonProblem(JSON.parse('{"id":12345678901234567891}'), exact)?.pointer, '/id');
+  assert.equal(jsonProblem(JSON.parse('{"id":-9007199254740993}'), exact)?.pointer, '/id');
+  assert.match(
+    jsonProblem(JSON.parse('[1e20]'), exact)!.reason,
+    /beyond 9007199254740991 .*send it as a string/,
+  );
+  const fine = JSON.parse('[9007199254740991, -9007199254740991, 1.5, 1e-300, 123456.789]');
+  assert.equal(jsonProblem(fine, exact), undefined);
+  assert.equal(
+    jsonProblem(JSON.parse('{"id":12345678901234567891}')),
+    undefined,
+    'replies keep their bounds',
+  );
 });

@@ -44,8 +44,8 @@ export function parseEnvelope(body: unknown): { envelope: Envelope } | { errors:
   let extra: Record<string, unknown> | null = null;
   for (const key of Object.keys(record)) {
     if (key === 'message' || key === 'payload' || key === 'message_id') continue;
-    // no prototype: a top-level field named "__proto__" is kept as a field like any other (SPEC
-    // §3.1), where `{}[key] = …` set the object's prototype and dropped it
+    // no prototype: a top-level field named "__proto__" is kept as a field like any other
+    // (docs/design.md#http-api), where `{}[key] = …` set the object's prototype and dropped it
     extra ??= Object.create(null) as Record<string, unknown>;
     extra[key] = record[key];
   }

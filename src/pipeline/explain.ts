@@ -28,11 +28,11 @@ export interface ExplainDecision {
 export const EXPLAIN_SEEN_LIMIT = 20;
 
 /**
- * `POST …/route/explain` (SPEC §3.3): what intake would decide for this message, mapping by mapping,
- * using the same compiled matchers and rules as the router. Checks are in the router's order and
- * the first failing one is the reason: type, then disabled, then the filters (the first failing one,
- * with the values it saw), then the identifier key (a read-only look at the keys the mapping holds;
- * expired keys do not count). Nothing is stored and no key is taken.
+ * `POST …/route/explain` (docs/routing.md#explain): what intake would decide for this message, mapping by
+ * mapping, using the same compiled matchers and rules as the router. Checks are in the router's order and the
+ * first failing one is the reason: type, then disabled, then the filters (the first failing one, with the
+ * values it saw), then the identifier key (a read-only look at the keys the mapping holds; expired keys do
+ * not count). Nothing is stored and no key is taken.
  *
  * The mappings are read from storage on every call rather than from the router's cache: explain is
  * a debugging tool, and it must reflect a change made a moment ago by any process.

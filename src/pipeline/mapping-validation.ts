@@ -7,7 +7,7 @@ import { checkTypePattern } from './routing/message-types.js';
 import { parsePath } from './routing/paths.js';
 
 /**
- * Validation of a mapping as a client writes it (SPEC §3.3); docs/routing.md is the user-facing
+ * Validation of a mapping as a client writes it; docs/routing.md#fields is the user-facing
  * account. Field errors are JSON pointers relative to the mapping object, whether the body was bare
  * or wrapped in `{"mapping": …}`, so a client gets the same pointers either way.
  *

@@ -4,7 +4,7 @@ import type { DataType, Parameter } from '../storage/delivery-contract.js';
 import { isObject, resourceObject } from './resource-body.js';
 
 /**
- * Validation of a store parameter as a client writes it (SPEC §4.5); docs/parameters.md is the
+ * Validation of a store parameter as a client writes it; docs/parameters.md#fields is the
  * user-facing account. Pointers are relative to the parameter object, bare or wrapped in
  * `{"parameter": …}`.
  *

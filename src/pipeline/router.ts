@@ -93,9 +93,9 @@ export interface MappingRouterOptions {
 }
 
 /**
- * The intake router (SPEC §4.1–§4.3). Per store it keeps the compiled mapping set; a message's
- * type is looked up in the TypeIndex (hash lookups, memoised), so the cost of a message depends
- * on the mappings that can take it, not on how many the store has.
+ * The intake router (docs/design.md#intake; the rules in docs/routing.md). Per store it keeps the compiled
+ * mapping set; a message's type is looked up in the TypeIndex (hash lookups, memoised), so the cost of a
+ * message depends on the mappings that can take it, not on how many the store has.
  *
  * Freshness: a change made through this process's API calls `invalidate(store)`, and the next
  * batch reloads. Changes made by another process (PostgreSQL mode) are noticed by reading the

@@ -6,7 +6,7 @@ import { checkMessageType } from './envelope.js';
 import { isObject, type Json, resourceObject } from './resource-body.js';
 
 /**
- * Validation of a scheduler as a client writes it (SPEC §4.5; docs/integrations.md). Pointers are
+ * Validation of a scheduler as a client writes it (docs/integrations.md#schedulers). Pointers are
  * relative to the scheduler object, bare or wrapped in `{"scheduler": …}`.
  *
  * Decisions:

@@ -5,8 +5,9 @@ import type { Storage } from '../storage/contract.js';
 import type { Scheduler, SchedulerFields, SchedulerTick } from '../storage/integration-contract.js';
 
 /**
- * Store schedulers (SPEC §4.5): each tick pushes one message `{message: key, payload}` into the
- * incoming queue with origin `scheduler`, where intake validates and routes it like any other.
+ * Store schedulers (docs/integrations.md#how-ticks-fire): each tick pushes one message
+ * `{message: key, payload}` into the incoming queue with origin `scheduler`, where intake validates and
+ * routes it like any other.
  *
  * The schedule:
  * - an interval scheduler ticks on a fixed grid: created (or re-enabled, or re-timed) at t, it is

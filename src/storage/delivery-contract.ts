@@ -1,7 +1,8 @@
 import type { MessageRecord, NewIncoming, Page, QueueFilter } from './contract.js';
 
 /**
- * Delivery (SPEC §4.4) as storage sees it. The lifecycle of an accepted copy:
+ * Delivery (docs/design.md#leases, docs/design.md#message-lifecycle) as storage sees it. The lifecycle of an
+ * accepted copy:
  *
  *   pending/failing/scheduled ──lease──► running ──settle──► archived completed
  *                                          │                 failing   (retry at attempt_at)

@@ -4,7 +4,8 @@ import type { DataType, Parameter } from './delivery-contract.js';
 import type { Mapping, MappingFields, MappingOptions } from './mapping-contract.js';
 
 /**
- * Integrations and schedulers (SPEC §4.5) as storage sees them. Both are stored already validated
+ * Integrations and schedulers (docs/design.md#integrations, docs/design.md#schedulers) as storage
+ * sees them. Both are stored already validated
  * and normalised (pipeline/integrations/*, pipeline/scheduler-validation.ts); times are epoch ms.
  *
  * An integration's life:

@@ -1,10 +1,10 @@
 import type { FilterSpec } from '../pipeline/routing/filters.js';
 
 /**
- * Mappings (SPEC §3.3): a store's subscriptions of message types to endpoint services. Storage keeps
- * them already validated and normalised (defaults filled in) by `pipeline/mapping-validation.ts`, so a
- * stored mapping always compiles. Times are epoch milliseconds; durations in `options` are as the
- * API states them (seconds, except `timeout_ms`).
+ * Mappings (docs/routing.md#mappings-api): a store's subscriptions of message types to endpoint services.
+ * Storage keeps them already validated and normalised (defaults filled in) by
+ * `pipeline/mapping-validation.ts`, so a stored mapping always compiles. Times are epoch milliseconds;
+ * durations in `options` are as the API states them (seconds, except `timeout_ms`).
  */
 export interface MappingOptions {
   retries_allowed: boolean;

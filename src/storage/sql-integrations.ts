@@ -142,7 +142,7 @@ export async function setIntegrationMappingsEnabled(
       .where('store_id', '=', storeId)
       .where('integration_id', '=', integrationId)
       .where('enabled', '=', enabled ? 0 : 1);
-    // a required mapping cannot be disabled (SPEC §3.3), not even all at once
+    // a required mapping cannot be disabled (docs/routing.md#decisions), not even all at once
     if (!enabled) q = q.where('required', '=', 0);
     const n = Number((await q.executeTakeFirst()).numUpdatedRows);
     if (n > 0) await bumpVersion(trx, storeId);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Parameter } from './delivery-contract.js';
 import type { DB } from './schema.js';
 
-/** Store parameters (SPEC §4.5); looked up by id or by name. */
+/** Store parameters (docs/parameters.md#parameters-api); looked up by id or by name. */
 export class SqlParameters {
   constructor(private readonly db: Kysely<DB>) {}
 

@@ -4,11 +4,11 @@ import type { DB } from './schema.js';
 import { SHARED_PAYLOAD } from './sql-messages.js';
 
 /**
- * Retention (SPEC §6): archived messages whose archiving is older than the cut-off go, with their
- * attempt rows and notifications, a bounded batch per call. Nothing in the incoming or accepted
- * queue is touched, however old — a parked copy waits for a person — and a message counts from
- * when it was archived (`completed_at`), not from when it arrived. A message whose copies share
- * its payload stays until they have gone.
+ * Retention (docs/storage.md#retention): archived messages whose archiving is older than the cut-off go, with
+ * their attempt rows and notifications, a bounded batch per call. Nothing in the incoming or accepted queue
+ * is touched, however old — a parked copy waits for a person — and a message counts from when it was archived
+ * (`completed_at`), not from when it arrived. A message whose copies share its payload stays until they have
+ * gone.
  *
  * Candidates are found per store on the (store_id, queue_name, id) index: ids are UUIDv7, so a
  * message archived before the cut-off was also created before it and its id sorts below the cut-off

@@ -43,7 +43,8 @@ const Decision = Type.Object({
 });
 
 /**
- * `POST /api/stores/{id}/route/explain`: for a message, every mapping's decision and why (SPEC §3.3).
+ * `POST /api/stores/{id}/route/explain`: for a message, every mapping's decision and why
+ * (docs/routing.md#explain).
  * The body is checked as an envelope only (type and payload shape), not against the message
  * library: the question is how routing would treat it, and a schema failure has its own answer at
  * push. Nothing is stored.

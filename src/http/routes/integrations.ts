@@ -33,7 +33,7 @@ const UpdateBody = Type.Union([UpdateInput, Type.Object({ integration: UpdateInp
 const nameTaken = () => invalid({ '/name': ['is already used by another integration in this store'] });
 
 /**
- * Integrations (SPEC §4.5; docs/integrations.md). Creating one, or changing its URL, fetches the
+ * Integrations (docs/integrations.md#integrations-api). Creating one, or changing its URL, fetches the
  * endpoint's `endpoint.json` before answering (at most a few seconds, see pipeline/integrations/
  * fetch.ts): the answer already says `ready` or `pending` with the reasons.
  */

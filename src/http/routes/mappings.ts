@@ -96,8 +96,8 @@ export function presentMapping(m: Mapping) {
 const nameTaken = () => invalid({ '/name': ['is already used by another mapping in this store'] });
 
 /**
- * Mappings CRUD (SPEC §3.3; decisions in docs/routing.md). Every write tells the router through
- * `onMappingsChanged`, so the next intake batch routes with the new set.
+ * Mappings CRUD (docs/routing.md#mappings-api; decisions in docs/routing.md#decisions). Every write tells the
+ * router through `onMappingsChanged`, so the next intake batch routes with the new set.
  */
 export function mappingRoutes(ctx: AppContext) {
   return async (app: App) => {

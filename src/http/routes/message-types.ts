@@ -28,8 +28,8 @@ const present = (s: StoreSchema) => ({
 });
 
 /**
- * Per-store message schemas (SPEC §5): a store registers a JSON Schema (draft 2020-12) for a type's
- * payload, checked at push in addition to the library's. Size and depth are limited because a
+ * Per-store message schemas (docs/routing.md#store-schemas): a store registers a JSON Schema (draft 2020-12)
+ * for a type's payload, checked at push in addition to the library's. Size and depth are limited because a
  * schema is compiled into code.
  */
 export function messageTypeRoutes(ctx: AppContext) {

@@ -14,7 +14,7 @@ const Query = Type.Object({
   per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 25 })),
 });
 
-/** Notifications endpoints returned with their replies (SPEC §4.5), newest first. */
+/** Notifications endpoints returned with their replies (docs/design.md#notifications), newest first. */
 export function notificationRoutes(ctx: AppContext) {
   return async (app: App) => {
     app.addHook('preHandler', requireStore(ctx));

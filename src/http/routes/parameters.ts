@@ -73,7 +73,7 @@ export function presentParameter(p: Parameter) {
 }
 
 /**
- * Store parameters CRUD (SPEC §4.5; docs/parameters.md). Values are stored as JSON text and
+ * Store parameters CRUD (docs/parameters.md#parameters-api). Values are stored as JSON text and
  * answered as JSON. Delivery reads parameters when it builds each request, so nothing is told
  * about a change.
  */

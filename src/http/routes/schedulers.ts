@@ -61,7 +61,7 @@ const nameTaken = () =>
   invalid({ '/name': ['is already used by another scheduler in this store (give this one a name)'] });
 
 /**
- * Schedulers CRUD (SPEC §4.5; docs/integrations.md). Due times are computed here on every change
+ * Schedulers CRUD (docs/integrations.md#schedulers). Due times are computed here on every change
  * and then moved on by the scheduler worker (pipeline/scheduler.ts), which fires the ticks.
  */
 export function schedulerRoutes(ctx: AppContext) {

@@ -35,7 +35,8 @@ export interface TryResult {
 }
 
 /**
- * Turns one try into a settlement: the pure heart of delivery, with every rule of SPEC §4.4.
+ * Turns one try into a settlement: the pure heart of delivery, with every rule of docs/delivery.md#replies
+ * and docs/delivery.md#failures-and-the-backoff (the states: docs/design.md#message-lifecycle).
  *   2xx, JSON with `delay`     → scheduled (poll update_url after delay seconds)
  *   2xx otherwise              → completed; reply messages, notifications and parameters taken in
  *   2xx announcing bad JSON    → failure

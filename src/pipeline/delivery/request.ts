@@ -25,11 +25,11 @@ export function parametersFor(
 }
 
 /**
- * The service request of SPEC §4.4, as endpoints written for the original hub expect it: the
- * message with `payload.parameters` as a list of `{name, value}`, the mapping token as
- * `X-Augury-Token` (E1 endpoints) and `X-Hub-Token` (later ones), and Standard Webhooks
- * signature headers when the mapping has a signing secret. Fields the sender added at the top
- * level of the message travel along, unless they would shadow one of the hub's own.
+ * The service request (docs/delivery.md#the-service-request), as endpoints written for the original hub
+ * expect it: the message with `payload.parameters` as a list of `{name, value}`, the mapping token as
+ * `X-Augury-Token` (E1 endpoints) and `X-Hub-Token` (later ones), and Standard Webhooks signature headers
+ * when the mapping has a signing secret. Fields the sender added at the top level of the message travel
+ * along, unless they would shadow one of the hub's own.
  */
 export function buildServiceRequest(
   m: LeasedMessage,

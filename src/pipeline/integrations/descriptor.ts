@@ -10,7 +10,8 @@ import { DATA_TYPES, isDataType, nameProblem } from '../parameter-validation.js'
 import { coerceValue, compileAllowed } from './values.js';
 
 /**
- * Reading an endpoint's `endpoint.json` (SPEC §4.5; docs/integrations.md lists what is accepted).
+ * Reading an endpoint's `endpoint.json` (docs/integrations.md#what-endpointjson-may-contain lists what
+ * is accepted).
  *
  * Lenient where that is harmless, strict where a mistake would produce a broken mapping:
  * - unknown keys are ignored anywhere (real files carry `produces`, `humanizers`, `event_details`…);

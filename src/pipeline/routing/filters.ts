@@ -1,5 +1,5 @@
 /**
- * Mapping filters (SPEC §4.2). This comment is the product's contract for filter semantics.
+ * Mapping filters (docs/routing.md#filters). This comment is the product's contract for filter semantics.
  *
  * A filter is `{path, operator, value, match_rule}`. All filters of a mapping must pass (AND).
  *

@@ -1,6 +1,6 @@
 /**
- * Mapping identifiers (SPEC §4.3): `{name: path}`. The values at the paths form a key; a mapping
- * takes a given key once (deduplication itself, with its TTL and release rules, lives with the
+ * Mapping identifiers (docs/routing.md#identifiers): `{name: path}`. The values at the paths form a
+ * key; a mapping takes a given key once (deduplication itself, with its TTL and release rules, lives with the
  * intake stage; this file only computes keys).
  *
  * The key:

@@ -3,13 +3,12 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
- * A hub on SQLite is one process (SPEC §6; PostgreSQL is for several). Started twice on the same
- * database, the second's start-up sweep took the first's live leases for its own leftovers and
- * released them, and their copies were delivered twice. So `serve` holds this lock while it runs:
- * an exclusive lock on a small `<database>.lock` file, taken by SQLite's own file locking, which
- * the operating system drops when the process ends, however it ends (no stale lock after a crash).
- * Commands that only read or add stores (`switchyard store …`) do not take it and may run beside
- * a serving hub.
+ * A hub on SQLite is one process (docs/design.md#sqlite-adapter; PostgreSQL is for several). Started twice on
+ * the same database, the second's start-up sweep took the first's live leases for its own leftovers and
+ * released them, and their copies were delivered twice. So `serve` holds this lock while it runs: an
+ * exclusive lock on a small `<database>.lock` file, taken by SQLite's own file locking, which the operating
+ * system drops when the process ends, however it ends (no stale lock after a crash). Commands that only read
+ * or add stores (`switchyard store …`) do not take it and may run beside a serving hub.
  *
  * Returns the release; throws when another process holds the lock.
  */

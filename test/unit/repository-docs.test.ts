@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The repository explains itself: comments and docs cite docs/ (docs/design.md for how the hub is
+ * built, the user pages for what it does), never an outside document. These checks keep it so.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Paths still being cleaned of outside citations by a parallel change. Drop this list (and its use
+ * below) once that change is merged: from then on they are checked like everything else.
+ */
+const CITATIONS_PENDING_ELSEWHERE = ['bench/', 'docs/benchmarks.md', 'docs/benchmarks-history.md'];
+
+/** The outside document's name, spelt so that this file does not cite it itself. */
+const OUTSIDE_DOCUMENT = ['S', 'P', 'E', 'C'].join('');
+const CITATION = new RegExp(`\\b${OUTSIDE_DOCUMENT}\\b`);
+
+/** Every file under `path` (a file or a directory), as repository-relative paths with `/`. */
+function filesUnder(path: string): string[] {
+  const full = join(ROOT, path);
+  if (!existsSync(full)) return [];
+  if (!statSync(full).isDirectory()) return [path];
+  return readdirSync(full)
+    .sort()
+    .flatMap((entry) => filesUnder(`${path}/${entry}`));
+}
+
+function read(path: string): string {
+  return readFileSync(join(ROOT, path), 'utf8');
+}
+
+/** A GitHub heading anchor: lower case, punctuation dropped, each space a hyphen. */
+function slug(heading: string): string {
+  return heading
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/`/g, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/** The anchors of a Markdown file's headings (outside code fences), repeated ones numbered as GitHub does. */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  let fenced = false;
+  for (const line of markdown.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const base = slug(heading[1] ?? '');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return anchors;
+}
+
+const anchorCache = new Map<string, Set<string>>();
+function anchorsOfFile(path: string): Set<string> {
+  let anchors = anchorCache.get(path);
+  if (!anchors) {
+    anchors = anchorsOf(read(path));
+    anchorCache.set(path, anchors);
+  }
+  return anchors;
+}
+
+/** Why `docs/<file>#<anchor>` does not resolve, or undefined when it does. */
+function brokenLink(file: string, anchor: string): string | undefined {
+  if (!existsSync(join(ROOT, file))) return `${file} does not exist`;
+  if (!anchorsOfFile(file).has(anchor)) return `${file} has no heading with the anchor #${anchor}`;
+  return undefined;
+}
+
+test('the slug of a heading is GitHub’s anchor for it', () => {
+  assert.equal(slug('Leases, concurrency, ordering'), 'leases-concurrency-ordering');
+  assert.equal(slug('What `endpoint.json` may contain'), 'what-endpointjson-may-contain');
+  assert.equal(slug('Push-time routing (one-process hubs)'), 'push-time-routing-one-process-hubs');
+  assert.deepEqual([...anchorsOf('# A\n```\n# not a heading\n```\n## A\n')], ['a', 'a-1']);
+});
+
+test('no file cites the outside document: the docs in docs/ are the reference', () => {
+  const paths = ['src', 'test', 'docs', 'bench', 'README.md'].flatMap(filesUnder);
+  assert.ok(paths.includes('docs/design.md'), 'the walk found the docs');
+  const citing: string[] = [];
+  for (const path of paths) {
+    if (CITATIONS_PENDING_ELSEWHERE.some((p) => path === p || (p.endsWith('/') && path.startsWith(p))))
+      continue;
+    const text = read(path);
+    if (text.includes('\u0000')) continue; // binary
+    text.split('\n').forEach((line, i) => {
+      if (CITATION.test(line)) citing.push(`${path}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  assert.deepEqual(citing, [], `cite docs/ instead:\n${citing.join('\n')}`);
+});
+
+test('every docs/<file>.md#anchor cited under src/ names an existing file and heading', () => {
+  const broken: string[] = [];
+  let cited = 0;
+  for (const path of filesUnder('src')) {
+    const text = read(path);
+    for (const m of text.matchAll(/\bdocs\/([\w.-]+\.md)#([\w-]+)/g)) {
+      cited++;
+      const problem = brokenLink(`docs/${m[1]}`, m[2] ?? '');
+      if (problem) broken.push(`${path}: ${m[0]}: ${problem}`);
+    }
+  }
+  assert.ok(cited > 0, 'src/ cites docs by anchor');
+  assert.deepEqual(broken, [], broken.join('\n'));
+});
+
+test('anchor links between the docs, and from README.md, resolve', () => {
+  const broken: string[] = [];
+  const pages = filesUnder('docs').filter((p) => p.endsWith('.md'));
+  for (const path of [...pages, 'README.md']) {
+    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+    for (const m of read(path).matchAll(/\]\(([\w./-]*?\.md)?#([\w-]+)\)/g)) {
+      const target = m[1] ? posix.join(dir, m[1]) : path;
+      const problem = brokenLink(target, m[2] ?? '');
+      if (problem) broken.push(`${path}: ${m[0]}: ${problem}`);
+    }
+  }
+  assert.deepEqual(broken, [], broken.join('\n'));
+});

@@ -1,4 +1,4 @@
-import { pointerToken } from './pipeline/resource-body.js';
+import { pointerToken } from './json-pointer.js';
 
 /**
  * How deeply a JSON document from outside (a request body, an endpoint's reply, an integration's

@@ -1,6 +1,7 @@
 import { FieldErrorList, type FieldErrors } from '../errors.js';
+import { pointerToken } from '../json-pointer.js';
 import type { MappingFields, MappingOptions } from '../storage/mapping-contract.js';
-import { isObject, type Json, pointerToken, resourceObject } from './resource-body.js';
+import { isObject, type Json, resourceObject } from './resource-body.js';
 import { checkFilter, type FilterSpec, type MatchRule, type Operator } from './routing/filters.js';
 import { checkIdentifiers } from './routing/identifiers.js';
 import { checkTypePattern } from './routing/message-types.js';

@@ -1,4 +1,5 @@
 import type { FieldErrorList } from '../errors.js';
+import { pointerToken } from '../json-pointer.js';
 
 /**
  * What the configuration resources' parsers (mappings, parameters, schedulers, integrations) share:
@@ -8,11 +9,6 @@ import type { FieldErrorList } from '../errors.js';
 export type Json = Record<string, unknown>;
 
 export const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** JSON pointer escaping of one reference token (RFC 6901). */
-export function pointerToken(token: string): string {
-  return token.replaceAll('~', '~0').replaceAll('/', '~1');
-}
 
 /**
  * The resource object of a request body, or undefined when it is not an object (reported at `/`).

@@ -13,7 +13,7 @@ type MessageRow = DB['messages'];
  * (sqlite/open.ts, postgres/open.ts) and the shared SQL implementation reads. The shared code
  * asks what a database can do (`rowLocks`, `lookBeforeWrite` …), never which one it is; `name`
  * is for messages and /readyz only. Adding a third adapter means filling in this interface.
- * docs/design.md#the-storage-contract says what each adapter provides and why.
+ * docs/design.md#what-an-adapter-provides says what each adapter provides and why.
  */
 export interface Dialect {
   readonly name: DialectName;

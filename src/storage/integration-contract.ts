@@ -1,7 +1,6 @@
-import type { FilterSpec } from '../pipeline/routing/filters.js';
 import type { NewIncoming } from './contract.js';
 import type { DataType, Parameter } from './delivery-contract.js';
-import type { Mapping, MappingFields, MappingOptions } from './mapping-contract.js';
+import type { FilterSpec, Mapping, MappingFields, MappingOptions } from './mapping-contract.js';
 
 /**
  * Integrations and schedulers (docs/design.md#integrations, docs/design.md#schedulers) as storage

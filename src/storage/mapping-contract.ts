@@ -1,4 +1,25 @@
-import type { FilterSpec } from '../pipeline/routing/filters.js';
+/** Filter operators and the stored form of a mapping's filters (docs/routing.md#filters). */
+export const OPERATORS = [
+  'eq',
+  'neq',
+  'gt',
+  'lt',
+  'begin',
+  'contains',
+  'end',
+  'present',
+  'empty',
+  'match',
+] as const;
+export type Operator = (typeof OPERATORS)[number];
+export type MatchRule = 'all' | 'any';
+
+export interface FilterSpec {
+  path: string;
+  operator: Operator;
+  value?: unknown;
+  match_rule?: MatchRule;
+}
 
 /**
  * Mappings (docs/routing.md#mappings-api): a store's subscriptions of message types to endpoint services.

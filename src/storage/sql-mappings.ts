@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { FilterSpec } from '../pipeline/routing/filters.js';
+import type { FilterSpec } from './mapping-contract.js';
 import {
   type Mapping,
   MappingChanged,

@@ -1,5 +1,6 @@
 import { FieldErrorList, type FieldErrors } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { pointerToken } from '../../json-pointer.js';
 import type { Storage } from '../../storage/contract.js';
 import type { DataType, Parameter } from '../../storage/delivery-contract.js';
 import type {
@@ -9,7 +10,6 @@ import type {
 } from '../../storage/integration-contract.js';
 import type { Mapping, MappingFields } from '../../storage/mapping-contract.js';
 import { parseMapping } from '../mapping-validation.js';
-import { pointerToken } from '../resource-body.js';
 import { serviceUrl } from './descriptor.js';
 import { allowedProblem, coerceValue } from './values.js';
 

@@ -37,29 +37,10 @@
  * Validation (`checkFilter`) names the field and the reason, for the mappings API's 422.
  */
 import { RE2JS } from 're2js';
+import { type FilterSpec, type MatchRule, OPERATORS, type Operator } from '../../storage/mapping-contract.js';
 import { type Path, parsePath, valuesAt } from './paths.js';
 
-export const OPERATORS = [
-  'eq',
-  'neq',
-  'gt',
-  'lt',
-  'begin',
-  'contains',
-  'end',
-  'present',
-  'empty',
-  'match',
-] as const;
-export type Operator = (typeof OPERATORS)[number];
-export type MatchRule = 'all' | 'any';
-
-export interface FilterSpec {
-  path: string;
-  operator: Operator;
-  value?: unknown;
-  match_rule?: MatchRule;
-}
+export { type FilterSpec, type MatchRule, OPERATORS, type Operator };
 
 export interface FieldIssue {
   field: string;

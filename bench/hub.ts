@@ -24,7 +24,7 @@ export interface HubStart {
   nodeFlags?: string[];
   /** The default store's credentials when the database already has it (a restart). */
   credentials?: { storeId: string; token: string };
-  /** Another checkout's build to run instead of this one's (bench/ab.ts). */
+  /** Another checkout's build to run instead of this one's (bench/probes/ab.ts). */
   root?: string;
   /** More `switchyard serve` options. */
   extraArgs?: string[];

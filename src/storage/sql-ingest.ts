@@ -23,7 +23,7 @@ type MessageRow = DB['messages'];
  * session only batches under 8 did, so that under a saturating load the pushes arriving during a
  * sync piled up into one larger transaction; but the core then idled through each sync, and
  * committing them at once, in more and smaller transactions that share the coalesced syncs,
- * answered 6 % more pushes a second (bench/ab.js, 6 rounds, 23,582 against 22,229 req/s, the same
+ * answered 6 % more pushes a second (bench/probes/ab.ts, 6 rounds, 23,582 against 22,229 req/s, the same
  * p99), with end-to-end latency at 500/s and push-and-deliver unchanged.
  */
 const PUSH_OVERLAP_BELOW = Number.POSITIVE_INFINITY;

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planFor } from './plan.js';
-import { DIST, installExitHandlers, pinSelf, startNode, stopAll } from './processes.js';
-import { runProfiles } from './profile-run.js';
+import { planFor } from '../plan.js';
+import { DIST, installExitHandlers, pinSelf, startNode, stopAll } from '../processes.js';
+import { runProfiles } from '../profile-run.js';
 
 /**
  * The bench's CPU profiles alone (ingest and backlog drain, hub pinned to core 0, SQL probe on),
- * for a look at one change without the whole run: `node dist/bench/profile-main.js [--messages N] [--no-sql]` (--no-sql: without the probe, which
+ * for a look at one change without the whole run: `node dist/bench/probes/profile-main.js [--messages N] [--no-sql]` (--no-sql: without the probe, which
  * slows every statement down).
  * Prints each profile's file, its top functions and the SQL statements by total time.
  */

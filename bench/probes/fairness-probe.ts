@@ -4,15 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { hubCall, queueCounts, readEld, resetEld, startHub, waitFor } from './hub.js';
-import { fire, PUSH_BODY } from './load.js';
-import { installExitHandlers, pinSelf, stopAll } from './processes.js';
-import { percentiles } from './stats.js';
+import { hubCall, queueCounts, readEld, resetEld, startHub, waitFor } from '../hub.js';
+import { fire, PUSH_BODY } from '../load.js';
+import { installExitHandlers, pinSelf, stopAll } from '../processes.js';
+import { percentiles } from '../stats.js';
 
 /**
  * One mapping saturated behind a large backlog, another with a trickle of messages: how long the
  * trickle waits, and what the skipping leases cost the event loop.
- * `node dist/bench/fairness-probe.js [--backlog N] [--root OTHER_CHECKOUT]`
+ * `node dist/bench/probes/fairness-probe.js [--backlog N] [--root OTHER_CHECKOUT]`
  */
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

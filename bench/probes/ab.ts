@@ -1,19 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backlogDrain, hubDrain, mapToSink } from './drain.js';
-import { startHub } from './hub.js';
-import { ingestHub } from './ingest.js';
-import { endToEnd } from './latency.js';
-import { median } from './phases.js';
-import { createBenchDatabase, postgresServer } from './postgres.js';
-import { DIST, installExitHandlers, memoryOf, pinSelf, startNode, stop, stopAll } from './processes.js';
+import { backlogDrain, hubDrain, mapToSink } from '../drain.js';
+import { startHub } from '../hub.js';
+import { ingestHub } from '../ingest.js';
+import { endToEnd } from '../latency.js';
+import { median } from '../phases.js';
+import { createBenchDatabase, postgresServer } from '../postgres.js';
+import { DIST, installExitHandlers, memoryOf, pinSelf, startNode, stop, stopAll } from '../processes.js';
 
 /**
  * A/B of two builds on this machine, for a change's before and after: the same ingest and drain
  * as the full bench, alternating the two hubs round by round (the VM's speed drifts by minutes).
  *
- *   node dist/bench/ab.js OTHER_CHECKOUT [--rounds N] [--e2e] [-- serve options for both]
+ *   node dist/bench/probes/ab.js OTHER_CHECKOUT [--rounds N] [--e2e] [-- serve options for both]
  *
  * --postgres runs the drains on a fresh PostgreSQL database each (DATABASE_URL names the server).
  * --e2e measures end-to-end latency at 500 pushes/s (10 s a round) instead of ingest and drain;
@@ -29,7 +29,7 @@ const dashdash = argv.indexOf('--');
 const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
 const extraArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
 const other = own.find((a, i) => !a.startsWith('--') && own[i - 1] !== '--other-flags');
-if (!other) throw new Error('usage: ab.js OTHER_CHECKOUT [--rounds N] [-- serve options]');
+if (!other) throw new Error('usage: probes/ab.js OTHER_CHECKOUT [--rounds N] [-- serve options]');
 const rounds = Number(own[own.indexOf('--rounds') + 1] ?? 3) || 3;
 installExitHandlers();
 pinSelf(1);

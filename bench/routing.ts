@@ -25,10 +25,10 @@ export interface RoutingBenchOptions {
 const PUSH_BATCH = 1000;
 
 /**
- * Intake throughput with 1, 100 and 1,000 mappings in one store (SPEC §4.1; issue 3). One mapping
- * takes the pushed type (`order:new`, with a filter and an identifier, so the whole routing path
- * runs); the others are for other types, half exact and half wildcard patterns over three segments,
- * each with a filter of its own. The claim under test is that the mappings which cannot match cost
+ * Intake throughput with 1, 100 and 1,000 mappings in one store (routing at intake, docs/routing.md;
+ * issue 3). One mapping takes the pushed type (`order:new`, with a filter and an identifier, so the
+ * whole routing path runs); the others are for other types, half exact and half wildcard patterns
+ * over three segments, each with a filter of its own. The claim under test is that the mappings which cannot match cost
  * nothing per message: the 1,000 figure should be within 20 % of the 1 figure.
  *
  * Each run gets a fresh SQLite file (synchronous=NORMAL, so the figure is routing and SQL, not the

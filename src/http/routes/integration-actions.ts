@@ -9,8 +9,8 @@ import { storeSecurity } from '../schemas.js';
 import {
   IntegrationBody,
   ItemParams,
+  integrationItems,
   integrationResponses,
-  loadIntegration,
   presentIntegration,
 } from './integration-schemas.js';
 
@@ -37,6 +37,7 @@ export function integrationActionRoutes(ctx: AppContext) {
   return async (app: App) => {
     const tags = ['integrations'];
     const changed = (storeId: string) => ctx.onMappingsChanged?.(storeId);
+    const integrations = integrationItems(ctx);
 
     app.post(
       '/api/stores/:store_id/integrations/:integration/refresh',
@@ -54,12 +55,13 @@ export function integrationActionRoutes(ctx: AppContext) {
       },
       async (req) => {
         const storeId = storeOf(req).id;
-        const existing = await loadIntegration(ctx, storeId, req.params.integration);
+        const existing = await integrations.load(storeId, req.params.integration);
         const now = Date.now();
         const owned = await ownedMappings(ctx.storage, existing);
         const descriptor = await discover(existing, existing, owned, now);
-        const updated = await ctx.storage.updateIntegration({ ...existing, ...descriptor, updated_at: now });
-        if (!updated) throw new HubError('INTEGRATION_NOT_FOUND');
+        const updated = integrations.written(
+          await ctx.storage.updateIntegration({ ...existing, ...descriptor, updated_at: now }),
+        );
         if (updated.status === 'ready' && (await syncMappings(ctx.storage, updated, owned, now)) > 0) {
           changed(storeId);
         }
@@ -85,7 +87,7 @@ export function integrationActionRoutes(ctx: AppContext) {
       },
       async (req) => {
         const storeId = storeOf(req).id;
-        const integration = await loadIntegration(ctx, storeId, req.params.integration);
+        const integration = await integrations.load(storeId, req.params.integration);
         if (integration.status !== 'ready') throw new HubError('INTEGRATION_PENDING');
         // planned from what is stored, written in one transaction; planned again if a mapping it
         // updates was edited in between (the write would otherwise undo that edit)
@@ -124,7 +126,7 @@ export function integrationActionRoutes(ctx: AppContext) {
         handler: async (req) => {
           const storeId = storeOf(req).id;
           const params = req.params as { integration: string };
-          const integration = await loadIntegration(ctx, storeId, params.integration);
+          const integration = await integrations.load(storeId, params.integration);
           if (
             (await ctx.storage.setIntegrationMappingsEnabled(storeId, integration.id, enabled, Date.now())) >
             0

@@ -1,5 +1,4 @@
 import { Type } from 'typebox';
-import { HubError } from '../../errors.js';
 import { serviceOf } from '../../pipeline/integrations/discovery.js';
 import { DATA_TYPES } from '../../pipeline/parameter-validation.js';
 import type { Integration } from '../../storage/integration-contract.js';
@@ -7,6 +6,7 @@ import type { Mapping } from '../../storage/mapping-contract.js';
 import type { AppContext } from '../app.js';
 import { iso } from '../present.js';
 import { ErrorBody, errorResponses, Timestamp } from '../schemas.js';
+import { byIdOrName, itemParams } from './by-id-or-name.js';
 
 /** Schemas and helpers shared by the integration routes (integrations.ts, integration-actions.ts). */
 
@@ -67,10 +67,7 @@ export const IntegrationBody = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 });
 
-export const ItemParams = Type.Object({
-  store_id: Type.String(),
-  integration: Type.String({ description: 'The integration id or its name' }),
-});
+export const ItemParams = itemParams('integration', 'The integration id or its name');
 
 export const integrationResponses = { ...errorResponses, 409: ErrorBody };
 
@@ -85,12 +82,11 @@ export function presentIntegration(i: Integration, owned: readonly Mapping[]) {
   };
 }
 
-export async function loadIntegration(
-  ctx: AppContext,
-  storeId: string,
-  idOrName: string,
-): Promise<Integration> {
-  const found = await ctx.storage.getIntegration(storeId, idOrName);
-  if (!found) throw new HubError('INTEGRATION_NOT_FOUND');
-  return found;
+/** The store's integrations, by id or by name. */
+export function integrationItems(ctx: AppContext) {
+  return byIdOrName<Integration>({
+    notFound: 'INTEGRATION_NOT_FOUND',
+    find: (storeId, idOrName) => ctx.storage.getIntegration(storeId, idOrName),
+    remove: (storeId, id) => ctx.storage.deleteIntegration(storeId, id),
+  });
 }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { HubError, invalid } from '../../errors.js';
+import { invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { discover, ownedMappings, syncMappings } from '../../pipeline/integrations/discovery.js';
 import { integrationFromQuery, parseIntegration } from '../../pipeline/integrations/validation.js';
@@ -8,7 +8,7 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';
 import { integrationActionRoutes } from './integration-actions.js';
-import { IntegrationBody, ItemParams, loadIntegration, presentIntegration } from './integration-schemas.js';
+import { IntegrationBody, ItemParams, integrationItems, presentIntegration } from './integration-schemas.js';
 
 const Input = Type.Object(
   {
@@ -41,6 +41,7 @@ export function integrationRoutes(ctx: AppContext) {
   return async (app: App) => {
     app.addHook('preHandler', requireStore(ctx));
     const tags = ['integrations'];
+    const integrations = integrationItems(ctx);
 
     app.get(
       '/api/stores/:store_id/integrations',
@@ -126,7 +127,7 @@ export function integrationRoutes(ctx: AppContext) {
         },
       },
       async (req) => {
-        const i = await loadIntegration(ctx, storeOf(req).id, req.params.integration);
+        const i = await integrations.load(storeOf(req).id, req.params.integration);
         return presentIntegration(i, await ownedMappings(ctx.storage, i));
       },
     );
@@ -147,20 +148,21 @@ export function integrationRoutes(ctx: AppContext) {
       },
       async (req) => {
         const storeId = storeOf(req).id;
-        const existing = await loadIntegration(ctx, storeId, req.params.integration);
+        const existing = await integrations.load(storeId, req.params.integration);
         const parsed = parseIntegration(req.body, existing);
         if (!parsed.ok) throw invalid(parsed.errors);
         const now = Date.now();
         const owned = await ownedMappings(ctx.storage, existing);
         const descriptor =
           parsed.fields.url !== existing.url ? await discover(parsed.fields, existing, owned, now) : {};
-        const updated = await ctx.storage.updateIntegration({
-          ...existing,
-          ...parsed.fields,
-          ...descriptor,
-          updated_at: now,
-        });
-        if (!updated) throw new HubError('INTEGRATION_NOT_FOUND');
+        const updated = integrations.written(
+          await ctx.storage.updateIntegration({
+            ...existing,
+            ...parsed.fields,
+            ...descriptor,
+            updated_at: now,
+          }),
+        );
         if ((await syncMappings(ctx.storage, updated, owned, now)) > 0) ctx.onMappingsChanged?.(storeId);
         return presentIntegration(updated, await ownedMappings(ctx.storage, updated));
       },
@@ -181,7 +183,7 @@ export function integrationRoutes(ctx: AppContext) {
       },
       async (req, reply) => {
         const storeId = storeOf(req).id;
-        const existing = await loadIntegration(ctx, storeId, req.params.integration);
+        const existing = await integrations.load(storeId, req.params.integration);
         const required = (await ownedMappings(ctx.storage, existing)).filter((m) => m.required);
         if (required.length > 0) {
           throw invalid({
@@ -190,9 +192,7 @@ export function integrationRoutes(ctx: AppContext) {
             ),
           });
         }
-        if (!(await ctx.storage.deleteIntegration(storeId, existing.id))) {
-          throw new HubError('INTEGRATION_NOT_FOUND');
-        }
+        await integrations.remove(storeId, existing);
         ctx.onMappingsChanged?.(storeId);
         reply.code(204).send(null);
       },

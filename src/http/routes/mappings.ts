@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { HubError, invalid } from '../../errors.js';
+import { invalid } from '../../errors.js';
 import { looksLikeId, newId } from '../../ids.js';
 import { DEFAULT_OPTIONS, MAPPING_LIMITS, parseMapping } from '../../pipeline/mapping-validation.js';
 import { OPERATORS } from '../../pipeline/routing/filters.js';
@@ -13,6 +13,7 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, storeSecurity } from '../schemas.js';
+import { byIdOrName, itemParams } from './by-id-or-name.js';
 
 const Filter = Type.Object({
   path: Type.String({ examples: ['payload.order.status'] }),
@@ -87,7 +88,7 @@ export const MappingBody = Type.Object({
   version: Type.Integer(),
 });
 
-const MappingParams = Type.Object({ store_id: Type.String(), mapping_id: Type.String() });
+const MappingParams = itemParams('mapping_id');
 
 export function presentMapping(m: Mapping) {
   return { ...m, created_at: iso(m.created_at)!, updated_at: iso(m.updated_at)! };
@@ -105,11 +106,12 @@ export function mappingRoutes(ctx: AppContext) {
     const tags = ['mappings'];
     const changed = (storeId: string) => ctx.onMappingsChanged?.(storeId);
 
-    const load = async (storeId: string, id: string): Promise<Mapping> => {
-      const found = looksLikeId(id) ? await ctx.storage.getMapping(storeId, id) : undefined;
-      if (!found) throw new HubError('MAPPING_NOT_FOUND');
-      return found;
-    };
+    const mappings = byIdOrName<Mapping>({
+      notFound: 'MAPPING_NOT_FOUND',
+      // by id only: a mapping's name is not part of its path
+      find: async (storeId, id) => (looksLikeId(id) ? ctx.storage.getMapping(storeId, id) : undefined),
+      remove: (storeId, id) => ctx.storage.deleteMapping(storeId, id),
+    });
 
     const parse = (body: unknown, base?: MappingFields): MappingFields => {
       const parsed = parseMapping(body, base);
@@ -180,7 +182,7 @@ export function mappingRoutes(ctx: AppContext) {
           response: { 200: MappingBody, ...errorResponses },
         },
       },
-      async (req) => presentMapping(await load(storeOf(req).id, req.params.mapping_id)),
+      async (req) => presentMapping(await mappings.load(storeOf(req).id, req.params.mapping_id)),
     );
 
     app.put(
@@ -205,7 +207,7 @@ export function mappingRoutes(ctx: AppContext) {
         // the read and the write) the merge is made again onto the newer one, so neither change
         // silently undoes the other.
         const updated = await untilUnchanged(async () => {
-          const existing = await load(storeId, req.params.mapping_id);
+          const existing = await mappings.load(storeId, req.params.mapping_id);
           const fields = parse(req.body, existing);
           // an integration finds its service's mapping by name (refresh, export and apply too)
           if (existing.integration_id !== null && fields.name !== existing.name)
@@ -231,9 +233,9 @@ export function mappingRoutes(ctx: AppContext) {
             throw err;
           }
         });
-        if (!updated) throw new HubError('MAPPING_NOT_FOUND');
+        const mapping = mappings.written(updated);
         changed(storeId);
-        return presentMapping(updated);
+        return presentMapping(mapping);
       },
     );
 
@@ -251,13 +253,13 @@ export function mappingRoutes(ctx: AppContext) {
       },
       async (req, reply) => {
         const storeId = storeOf(req).id;
-        const existing = await load(storeId, req.params.mapping_id);
+        const existing = await mappings.load(storeId, req.params.mapping_id);
         if (existing.required) {
           throw invalid({
             '/required': ['a required mapping cannot be deleted; set required to false first'],
           });
         }
-        if (!(await ctx.storage.deleteMapping(storeId, existing.id))) throw new HubError('MAPPING_NOT_FOUND');
+        await mappings.remove(storeId, existing);
         changed(storeId);
         reply.code(204).send(null);
       },

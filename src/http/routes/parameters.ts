@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { HubError, invalid } from '../../errors.js';
+import { invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
 import {
   DATA_TYPES,
@@ -12,6 +12,7 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso, parseStored } from '../present.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';
+import { byIdOrName, itemParams } from './by-id-or-name.js';
 
 const DataTypeSchema = Type.String({
   enum: [...DATA_TYPES],
@@ -56,10 +57,7 @@ export const ParameterBody = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 });
 
-const ItemParams = Type.Object({
-  store_id: Type.String(),
-  parameter: Type.String({ description: 'The parameter id or its name (e.g. mandrill.api_key)' }),
-});
+const ItemParams = itemParams('parameter', 'The parameter id or its name (e.g. mandrill.api_key)');
 
 export function presentParameter(p: Parameter) {
   return {
@@ -82,11 +80,11 @@ export function parameterRoutes(ctx: AppContext) {
     app.addHook('preHandler', requireStore(ctx));
     const tags = ['parameters'];
 
-    const load = async (storeId: string, idOrName: string): Promise<Parameter> => {
-      const found = await ctx.storage.getParameter(storeId, idOrName);
-      if (!found) throw new HubError('PARAMETER_NOT_FOUND');
-      return found;
-    };
+    const parameters = byIdOrName<Parameter>({
+      notFound: 'PARAMETER_NOT_FOUND',
+      find: (storeId, idOrName) => ctx.storage.getParameter(storeId, idOrName),
+      remove: (storeId, id) => ctx.storage.deleteParameter(storeId, id),
+    });
 
     const parse = (body: unknown, base?: Parameter): ParameterFields => {
       const parsed = parseParameter(body, base);
@@ -158,7 +156,7 @@ export function parameterRoutes(ctx: AppContext) {
           response: { 200: ParameterBody, ...errorResponses },
         },
       },
-      async (req) => presentParameter(await load(storeOf(req).id, req.params.parameter)),
+      async (req) => presentParameter(await parameters.load(storeOf(req).id, req.params.parameter)),
     );
 
     app.put(
@@ -178,7 +176,7 @@ export function parameterRoutes(ctx: AppContext) {
       },
       async (req) => {
         const storeId = storeOf(req).id;
-        const existing = await load(storeId, req.params.parameter);
+        const existing = await parameters.load(storeId, req.params.parameter);
         const fields = parse(req.body, existing);
         const updated = await ctx.storage.putParameter({
           ...existing,
@@ -203,10 +201,8 @@ export function parameterRoutes(ctx: AppContext) {
       },
       async (req, reply) => {
         const storeId = storeOf(req).id;
-        const existing = await load(storeId, req.params.parameter);
-        if (!(await ctx.storage.deleteParameter(storeId, existing.id))) {
-          throw new HubError('PARAMETER_NOT_FOUND');
-        }
+        const existing = await parameters.load(storeId, req.params.parameter);
+        await parameters.remove(storeId, existing);
         reply.code(204).send(null);
       },
     );

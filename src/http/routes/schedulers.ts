@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { HubError, invalid } from '../../errors.js';
+import { invalid } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { issuesToFieldErrors } from '../../pipeline/message-validation.js';
 import { firstTick } from '../../pipeline/scheduler.js';
@@ -13,6 +13,7 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, JsonObject, StoreParams, storeSecurity, Timestamp } from '../schemas.js';
+import { byIdOrName, itemParams } from './by-id-or-name.js';
 
 const Fields = {
   name: Type.String({ description: 'Unique in the store; defaults to key', examples: ['orders-poll'] }),
@@ -42,10 +43,7 @@ const SchedulerBody = Type.Object({
   updated_at: Type.String({ format: 'date-time' }),
 });
 
-const ItemParams = Type.Object({
-  store_id: Type.String(),
-  scheduler: Type.String({ description: 'The scheduler id or its name' }),
-});
+const ItemParams = itemParams('scheduler', 'The scheduler id or its name');
 
 function present(s: Scheduler) {
   return {
@@ -77,11 +75,11 @@ export function schedulerRoutes(ctx: AppContext) {
       if (issues.length > 0) throw invalid(issuesToFieldErrors(issues));
       return f;
     };
-    const load = async (storeId: string, idOrName: string) => {
-      const found = await ctx.storage.getScheduler(storeId, idOrName);
-      if (!found) throw new HubError('SCHEDULER_NOT_FOUND');
-      return found;
-    };
+    const schedulers = byIdOrName<Scheduler>({
+      notFound: 'SCHEDULER_NOT_FOUND',
+      find: (storeId, idOrName) => ctx.storage.getScheduler(storeId, idOrName),
+      remove: (storeId, id) => ctx.storage.deleteScheduler(storeId, id),
+    });
 
     app.get(
       '/api/stores/:store_id/schedulers',
@@ -144,7 +142,7 @@ export function schedulerRoutes(ctx: AppContext) {
           response: { 200: SchedulerBody, ...errorResponses },
         },
       },
-      async (req) => present(await load(storeOf(req).id, req.params.scheduler)),
+      async (req) => present(await schedulers.load(storeOf(req).id, req.params.scheduler)),
     );
 
     app.put(
@@ -164,7 +162,7 @@ export function schedulerRoutes(ctx: AppContext) {
       },
       async (req) => {
         const storeId = storeOf(req).id;
-        const existing = await load(storeId, req.params.scheduler);
+        const existing = await schedulers.load(storeId, req.params.scheduler);
         const fields = await parse(storeId, req.body, existing);
         if (fields.name !== existing.name) {
           const other = await ctx.storage.getScheduler(storeId, fields.name);
@@ -185,8 +183,7 @@ export function schedulerRoutes(ctx: AppContext) {
           if (err instanceof SchedulerNameTaken) throw nameTaken();
           throw err;
         }
-        if (!updated) throw new HubError('SCHEDULER_NOT_FOUND');
-        return present(updated);
+        return present(schedulers.written(updated));
       },
     );
 
@@ -203,9 +200,8 @@ export function schedulerRoutes(ctx: AppContext) {
       },
       async (req, reply) => {
         const storeId = storeOf(req).id;
-        const existing = await load(storeId, req.params.scheduler);
-        if (!(await ctx.storage.deleteScheduler(storeId, existing.id)))
-          throw new HubError('SCHEDULER_NOT_FOUND');
+        const existing = await schedulers.load(storeId, req.params.scheduler);
+        await schedulers.remove(storeId, existing);
         reply.code(204).send(null);
       },
     );

@@ -8,6 +8,7 @@ import { parseMapping } from '../src/pipeline/mapping-validation.js';
 import { MessageValidator } from '../src/pipeline/message-validation.js';
 import { MappingRouter } from '../src/pipeline/router.js';
 import type { Storage } from '../src/storage/contract.js';
+import { newMapping } from '../src/storage/mapping-contract.js';
 import { openSqlite } from '../src/storage/sqlite/open.js';
 
 export interface RoutingFigure {
@@ -96,15 +97,7 @@ async function createMappings(storage: Storage, storeId: string, count: number):
       ...body,
     });
     if (!parsed.ok) throw new Error(`bench mapping invalid: ${JSON.stringify(parsed.errors)}`);
-    await storage.createMapping({
-      ...parsed.fields,
-      id: newId(),
-      store_id: storeId,
-      integration_id: null,
-      created_at: now,
-      updated_at: now,
-      version: 1,
-    });
+    await storage.createMapping(newMapping(parsed.fields, storeId, now));
   }
 }
 

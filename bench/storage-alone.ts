@@ -9,7 +9,7 @@ import { parseMapping } from '../src/pipeline/mapping-validation.js';
 import { MessageValidator } from '../src/pipeline/message-validation.js';
 import { MappingRouter } from '../src/pipeline/router.js';
 import type { PushRequest } from '../src/storage/contract.js';
-import type { Mapping } from '../src/storage/mapping-contract.js';
+import { type Mapping, newMapping } from '../src/storage/mapping-contract.js';
 import type { SqlStorage } from '../src/storage/sql-storage.js';
 import { openSqlite } from '../src/storage/sqlite/open.js';
 import { PUSH_BODY } from './load.js';
@@ -165,17 +165,7 @@ async function sinkMapping(storage: SqlStorage, storeId: string): Promise<Mappin
     options: { concurrency: 64 },
   });
   if (!parsed.ok) throw new Error(`bench mapping invalid: ${JSON.stringify(parsed.errors)}`);
-  const now = Date.now();
-  const id = newId();
-  await storage.createMapping({
-    ...parsed.fields,
-    id,
-    store_id: storeId,
-    integration_id: null,
-    created_at: now,
-    updated_at: now,
-    version: 1,
-  });
+  const { id } = await storage.createMapping(newMapping(parsed.fields, storeId, Date.now()));
   const mapping = await storage.getMapping(storeId, id);
   if (!mapping) throw new Error('bench mapping not stored');
   return mapping;

@@ -1,3 +1,5 @@
+import { newId } from '../ids.js';
+
 /** Filter operators and the stored form of a mapping's filters (docs/routing.md#filters). */
 export const OPERATORS = [
   'eq',
@@ -66,6 +68,24 @@ export interface Mapping extends MappingFields {
   updated_at: number;
   /** Starts at 1; every update adds one. */
   version: number;
+}
+
+/** A mapping not stored yet, made of validated fields: a new id, version 1, created `now`. */
+export function newMapping(
+  fields: MappingFields,
+  storeId: string,
+  now: number,
+  integrationId: string | null = null,
+): Mapping {
+  return {
+    ...fields,
+    id: newId(),
+    store_id: storeId,
+    integration_id: integrationId,
+    created_at: now,
+    updated_at: now,
+    version: 1,
+  };
 }
 
 /** Thrown by create/update when another mapping of the store already has the name. */

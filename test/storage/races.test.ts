@@ -6,7 +6,7 @@ import { newId } from '../../src/ids.js';
 import { parseMapping } from '../../src/pipeline/mapping-validation.js';
 import { SchedulerRunner } from '../../src/pipeline/scheduler.js';
 import type { IntakeDecision, MessageRecord, Storage } from '../../src/storage/contract.js';
-import { MappingChanged } from '../../src/storage/mapping-contract.js';
+import { MappingChanged, newMapping } from '../../src/storage/mapping-contract.js';
 import { openStorage } from '../../src/storage/open.js';
 import { backends, freshDatabase, type TestDatabase } from '../helpers/databases.js';
 import { newIncoming } from '../helpers/messages.js';
@@ -138,15 +138,7 @@ for (const backend of backends()) {
       });
       assert.ok(parsed.ok);
       const now = Date.now();
-      const mapping = await a.createMapping({
-        ...parsed.fields,
-        id: newId(),
-        store_id: storeId,
-        integration_id: null,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-      });
+      const mapping = await a.createMapping(newMapping(parsed.fields, storeId, now));
       const parameter = (name: string, value: unknown) => ({
         id: newId(),
         store_id: storeId,

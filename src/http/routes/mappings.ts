@@ -1,12 +1,13 @@
 import { Type } from 'typebox';
 import { invalid } from '../../errors.js';
-import { looksLikeId, newId } from '../../ids.js';
+import { looksLikeId } from '../../ids.js';
 import { DEFAULT_OPTIONS, MAPPING_LIMITS, parseMapping } from '../../pipeline/mapping-validation.js';
 import { OPERATORS } from '../../pipeline/routing/filters.js';
 import {
   type Mapping,
   type MappingFields,
   MappingNameTaken,
+  newMapping,
   untilUnchanged,
 } from '../../storage/mapping-contract.js';
 import type { App, AppContext } from '../app.js';
@@ -153,15 +154,7 @@ export function mappingRoutes(ctx: AppContext) {
         const now = Date.now();
         let created: Mapping;
         try {
-          created = await ctx.storage.createMapping({
-            ...fields,
-            id: newId(),
-            store_id: storeId,
-            integration_id: null,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-          });
+          created = await ctx.storage.createMapping(newMapping(fields, storeId, now));
         } catch (err) {
           if (err instanceof MappingNameTaken) throw nameTaken();
           throw err;

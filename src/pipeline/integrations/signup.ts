@@ -8,7 +8,7 @@ import type {
   IntegrationService,
   ServiceParameter,
 } from '../../storage/integration-contract.js';
-import type { Mapping, MappingFields } from '../../storage/mapping-contract.js';
+import { type Mapping, type MappingFields, newMapping } from '../../storage/mapping-contract.js';
 import { parseMapping } from '../mapping-validation.js';
 import { serviceUrl } from './descriptor.js';
 import { allowedProblem, coerceValue } from './values.js';
@@ -229,17 +229,7 @@ export async function applySignup(
       mappings: plan.mappings.map((m) =>
         m.existing
           ? { id: m.existing.id, fields: m.fields, adopt: m.adopt, expectedVersion: m.existing.version }
-          : {
-              create: {
-                ...m.fields,
-                id: newId(),
-                store_id: integration.store_id,
-                integration_id: integration.id,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-              },
-            },
+          : { create: newMapping(m.fields, integration.store_id, now, integration.id) },
       ),
     },
     now,

@@ -7,6 +7,7 @@ import { type Integration, IntegrationNameTaken } from '../../storage/integratio
 import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';
+import type { ItemAccess } from './by-id-or-name.js';
 import { integrationActionRoutes } from './integration-actions.js';
 import { IntegrationBody, ItemParams, integrationItems, presentIntegration } from './integration-schemas.js';
 
@@ -40,164 +41,179 @@ const nameTaken = () => invalid({ '/name': ['is already used by another integrat
 export function integrationRoutes(ctx: AppContext) {
   return async (app: App) => {
     app.addHook('preHandler', requireStore(ctx));
-    const tags = ['integrations'];
     const integrations = integrationItems(ctx);
-
-    app.get(
-      '/api/stores/:store_id/integrations',
-      {
-        schema: {
-          summary: "The store's integrations, by name",
-          description: "`?global=1` (the original's global catalog) answers an empty list: there is none.",
-          tags,
-          security: storeSecurity,
-          params: StoreParams,
-          querystring: Type.Object({ global: Type.Optional(Type.String()) }),
-          response: { 200: Type.Array(IntegrationBody), ...errorResponses },
-        },
-      },
-      async (req) => {
-        const storeId = storeOf(req).id;
-        if ((req.query as { global?: string }).global) return [];
-        const [all, mappings] = await Promise.all([
-          ctx.storage.listIntegrations(storeId),
-          ctx.storage.listMappings(storeId),
-        ]);
-        return all.map((i) =>
-          presentIntegration(
-            i,
-            mappings.filter((m) => m.integration_id === i.id),
-          ),
-        );
-      },
-    );
-
-    app.post(
-      '/api/stores/:store_id/integrations',
-      {
-        schema: {
-          summary: 'Register an integration and load its endpoint.json',
-          description:
-            'Answers 201 whether or not the descriptor loaded: status `ready` with its services, or ' +
-            '`pending` with `error_messages`.',
-          tags,
-          security: storeSecurity,
-          params: StoreParams,
-          querystring: Type.Object({}, { additionalProperties: true }),
-          body: CreateBody,
-          response: { 201: IntegrationBody, ...errorResponses },
-        },
-      },
-      async (req, reply) => {
-        const storeId = storeOf(req).id;
-        const query = integrationFromQuery(req.query as Record<string, unknown>);
-        const parsed = parseIntegration(req.body ?? query);
-        if (!parsed.ok) throw invalid(parsed.errors);
-        const fields = parsed.fields;
-        if (await ctx.storage.getIntegration(storeId, fields.name)) throw nameTaken();
-        const now = Date.now();
-        const descriptor = await discover(fields, undefined, [], now);
-        let created: Integration;
-        try {
-          created = await ctx.storage.createIntegration({
-            ...fields,
-            ...descriptor,
-            id: newId(),
-            store_id: storeId,
-            created_at: now,
-            updated_at: now,
-          });
-        } catch (err) {
-          if (err instanceof IntegrationNameTaken) throw nameTaken();
-          throw err;
-        }
-        return reply.code(201).send(presentIntegration(created, []));
-      },
-    );
-
-    app.get(
-      '/api/stores/:store_id/integrations/:integration',
-      {
-        schema: {
-          summary: 'One integration, by id or by name',
-          tags,
-          security: storeSecurity,
-          params: ItemParams,
-          response: { 200: IntegrationBody, ...errorResponses },
-        },
-      },
-      async (req) => {
-        const i = await integrations.load(storeOf(req).id, req.params.integration);
-        return presentIntegration(i, await ownedMappings(ctx.storage, i));
-      },
-    );
-
-    app.put(
-      '/api/stores/:store_id/integrations/:integration',
-      {
-        schema: {
-          summary: 'Change the URL, token or category of an integration',
-          description:
-            "A new URL reloads endpoint.json. The integration's mappings follow its URL, service paths and token.",
-          tags,
-          security: storeSecurity,
-          params: ItemParams,
-          body: UpdateBody,
-          response: { 200: IntegrationBody, ...errorResponses },
-        },
-      },
-      async (req) => {
-        const storeId = storeOf(req).id;
-        const existing = await integrations.load(storeId, req.params.integration);
-        const parsed = parseIntegration(req.body, existing);
-        if (!parsed.ok) throw invalid(parsed.errors);
-        const now = Date.now();
-        const owned = await ownedMappings(ctx.storage, existing);
-        const descriptor =
-          parsed.fields.url !== existing.url ? await discover(parsed.fields, existing, owned, now) : {};
-        const updated = integrations.written(
-          await ctx.storage.updateIntegration({
-            ...existing,
-            ...parsed.fields,
-            ...descriptor,
-            updated_at: now,
-          }),
-        );
-        if ((await syncMappings(ctx.storage, updated, owned, now)) > 0) ctx.onMappingsChanged?.(storeId);
-        return presentIntegration(updated, await ownedMappings(ctx.storage, updated));
-      },
-    );
-
-    app.delete(
-      '/api/stores/:store_id/integrations/:integration',
-      {
-        schema: {
-          summary: 'Delete an integration and its mappings',
-          description:
-            'Its parameters stay (they are store configuration). A required mapping blocks the delete (422).',
-          tags,
-          security: storeSecurity,
-          params: ItemParams,
-          response: { 204: Type.Null(), ...errorResponses },
-        },
-      },
-      async (req, reply) => {
-        const storeId = storeOf(req).id;
-        const existing = await integrations.load(storeId, req.params.integration);
-        const required = (await ownedMappings(ctx.storage, existing)).filter((m) => m.required);
-        if (required.length > 0) {
-          throw invalid({
-            '/mappings': required.map(
-              (m) => `the required mapping ${m.name} cannot be deleted; set required to false first`,
-            ),
-          });
-        }
-        await integrations.remove(storeId, existing);
-        ctx.onMappingsChanged?.(storeId);
-        reply.code(204).send(null);
-      },
-    );
-
+    registerList(app, ctx);
+    registerCreate(app, ctx);
+    registerGet(app, ctx, integrations);
+    registerUpdate(app, ctx, integrations);
+    registerDelete(app, ctx, integrations);
     await app.register(integrationActionRoutes(ctx));
   };
+}
+
+const tags = ['integrations'];
+
+function registerList(app: App, ctx: AppContext) {
+  app.get(
+    '/api/stores/:store_id/integrations',
+    {
+      schema: {
+        summary: "The store's integrations, by name",
+        description: "`?global=1` (the original's global catalog) answers an empty list: there is none.",
+        tags,
+        security: storeSecurity,
+        params: StoreParams,
+        querystring: Type.Object({ global: Type.Optional(Type.String()) }),
+        response: { 200: Type.Array(IntegrationBody), ...errorResponses },
+      },
+    },
+    async function listIntegrations(req) {
+      const storeId = storeOf(req).id;
+      if ((req.query as { global?: string }).global) return [];
+      const [all, mappings] = await Promise.all([
+        ctx.storage.listIntegrations(storeId),
+        ctx.storage.listMappings(storeId),
+      ]);
+      return all.map((i) =>
+        presentIntegration(
+          i,
+          mappings.filter((m) => m.integration_id === i.id),
+        ),
+      );
+    },
+  );
+}
+
+function registerCreate(app: App, ctx: AppContext) {
+  app.post(
+    '/api/stores/:store_id/integrations',
+    {
+      schema: {
+        summary: 'Register an integration and load its endpoint.json',
+        description:
+          'Answers 201 whether or not the descriptor loaded: status `ready` with its services, or ' +
+          '`pending` with `error_messages`.',
+        tags,
+        security: storeSecurity,
+        params: StoreParams,
+        querystring: Type.Object({}, { additionalProperties: true }),
+        body: CreateBody,
+        response: { 201: IntegrationBody, ...errorResponses },
+      },
+    },
+    async function createIntegration(req, reply) {
+      const storeId = storeOf(req).id;
+      const query = integrationFromQuery(req.query as Record<string, unknown>);
+      const parsed = parseIntegration(req.body ?? query);
+      if (!parsed.ok) throw invalid(parsed.errors);
+      const fields = parsed.fields;
+      if (await ctx.storage.getIntegration(storeId, fields.name)) throw nameTaken();
+      const now = Date.now();
+      const descriptor = await discover(fields, undefined, [], now);
+      let created: Integration;
+      try {
+        created = await ctx.storage.createIntegration({
+          ...fields,
+          ...descriptor,
+          id: newId(),
+          store_id: storeId,
+          created_at: now,
+          updated_at: now,
+        });
+      } catch (err) {
+        if (err instanceof IntegrationNameTaken) throw nameTaken();
+        throw err;
+      }
+      return reply.code(201).send(presentIntegration(created, []));
+    },
+  );
+}
+
+function registerGet(app: App, ctx: AppContext, integrations: ItemAccess<Integration>) {
+  app.get(
+    '/api/stores/:store_id/integrations/:integration',
+    {
+      schema: {
+        summary: 'One integration, by id or by name',
+        tags,
+        security: storeSecurity,
+        params: ItemParams,
+        response: { 200: IntegrationBody, ...errorResponses },
+      },
+    },
+    async function getIntegration(req) {
+      const i = await integrations.load(storeOf(req).id, req.params.integration);
+      return presentIntegration(i, await ownedMappings(ctx.storage, i));
+    },
+  );
+}
+
+function registerUpdate(app: App, ctx: AppContext, integrations: ItemAccess<Integration>) {
+  app.put(
+    '/api/stores/:store_id/integrations/:integration',
+    {
+      schema: {
+        summary: 'Change the URL, token or category of an integration',
+        description:
+          "A new URL reloads endpoint.json. The integration's mappings follow its URL, service paths and token.",
+        tags,
+        security: storeSecurity,
+        params: ItemParams,
+        body: UpdateBody,
+        response: { 200: IntegrationBody, ...errorResponses },
+      },
+    },
+    async function updateIntegration(req) {
+      const storeId = storeOf(req).id;
+      const existing = await integrations.load(storeId, req.params.integration);
+      const parsed = parseIntegration(req.body, existing);
+      if (!parsed.ok) throw invalid(parsed.errors);
+      const now = Date.now();
+      const owned = await ownedMappings(ctx.storage, existing);
+      const descriptor =
+        parsed.fields.url !== existing.url ? await discover(parsed.fields, existing, owned, now) : {};
+      const updated = integrations.written(
+        await ctx.storage.updateIntegration({
+          ...existing,
+          ...parsed.fields,
+          ...descriptor,
+          updated_at: now,
+        }),
+      );
+      if ((await syncMappings(ctx.storage, updated, owned, now)) > 0) ctx.onMappingsChanged?.(storeId);
+      return presentIntegration(updated, await ownedMappings(ctx.storage, updated));
+    },
+  );
+}
+
+function registerDelete(app: App, ctx: AppContext, integrations: ItemAccess<Integration>) {
+  app.delete(
+    '/api/stores/:store_id/integrations/:integration',
+    {
+      schema: {
+        summary: 'Delete an integration and its mappings',
+        description:
+          'Its parameters stay (they are store configuration). A required mapping blocks the delete (422).',
+        tags,
+        security: storeSecurity,
+        params: ItemParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async function deleteIntegration(req, reply) {
+      const storeId = storeOf(req).id;
+      const existing = await integrations.load(storeId, req.params.integration);
+      const required = (await ownedMappings(ctx.storage, existing)).filter((m) => m.required);
+      if (required.length > 0) {
+        throw invalid({
+          '/mappings': required.map(
+            (m) => `the required mapping ${m.name} cannot be deleted; set required to false first`,
+          ),
+        });
+      }
+      await integrations.remove(storeId, existing);
+      ctx.onMappingsChanged?.(storeId);
+      reply.code(204).send(null);
+    },
+  );
 }

@@ -14,7 +14,7 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, storeSecurity } from '../schemas.js';
-import { byIdOrName, itemParams } from './by-id-or-name.js';
+import { byIdOrName, type ItemAccess, itemParams } from './by-id-or-name.js';
 
 const Filter = Type.Object({
   path: Type.String({ examples: ['payload.order.status'] }),
@@ -104,158 +104,176 @@ const nameTaken = () => invalid({ '/name': ['is already used by another mapping 
 export function mappingRoutes(ctx: AppContext) {
   return async (app: App) => {
     app.addHook('preHandler', requireStore(ctx));
-    const tags = ['mappings'];
-    const changed = (storeId: string) => ctx.onMappingsChanged?.(storeId);
-
     const mappings = byIdOrName<Mapping>({
       notFound: 'MAPPING_NOT_FOUND',
       // by id only: a mapping's name is not part of its path
       find: async (storeId, id) => (looksLikeId(id) ? ctx.storage.getMapping(storeId, id) : undefined),
       remove: (storeId, id) => ctx.storage.deleteMapping(storeId, id),
     });
-
-    const parse = (body: unknown, base?: MappingFields): MappingFields => {
-      const parsed = parseMapping(body, base);
-      if (!parsed.ok) throw invalid(parsed.errors);
-      return parsed.fields;
-    };
-
-    app.get(
-      '/api/stores/:store_id/mappings',
-      {
-        schema: {
-          summary: "The store's mappings, by name",
-          tags,
-          security: storeSecurity,
-          params: Type.Object({ store_id: Type.String() }),
-          response: { 200: Type.Array(MappingBody), ...errorResponses },
-        },
-      },
-      async (req) => (await ctx.storage.listMappings(storeOf(req).id)).map(presentMapping),
-    );
-
-    app.post(
-      '/api/stores/:store_id/mappings',
-      {
-        schema: {
-          summary: 'Create a mapping',
-          description: 'Unknown fields are rejected; options not given take their defaults.',
-          tags,
-          security: storeSecurity,
-          params: Type.Object({ store_id: Type.String() }),
-          body: CreateBody,
-          response: { 201: MappingBody, ...errorResponses },
-        },
-      },
-      async (req, reply) => {
-        const storeId = storeOf(req).id;
-        const fields = parse(req.body);
-        if (await ctx.storage.findMappingByName(storeId, fields.name)) throw nameTaken();
-        const now = Date.now();
-        let created: Mapping;
-        try {
-          created = await ctx.storage.createMapping(newMapping(fields, storeId, now));
-        } catch (err) {
-          if (err instanceof MappingNameTaken) throw nameTaken();
-          throw err;
-        }
-        changed(storeId);
-        return reply.code(201).send(presentMapping(created));
-      },
-    );
-
-    app.get(
-      '/api/stores/:store_id/mappings/:mapping_id',
-      {
-        schema: {
-          summary: 'One mapping',
-          tags,
-          security: storeSecurity,
-          params: MappingParams,
-          response: { 200: MappingBody, ...errorResponses },
-        },
-      },
-      async (req) => presentMapping(await mappings.load(storeOf(req).id, req.params.mapping_id)),
-    );
-
-    app.put(
-      '/api/stores/:store_id/mappings/:mapping_id',
-      {
-        schema: {
-          summary: 'Update a mapping (partial: given fields replace the stored ones)',
-          description:
-            'The merged mapping is validated as a whole. A required mapping cannot be disabled (422 /enabled); ' +
-            'a mapping that belongs to an integration keeps its name (422 /name).',
-          tags,
-          security: storeSecurity,
-          params: MappingParams,
-          body: UpdateBody,
-          response: { 200: MappingBody, ...errorResponses },
-        },
-      },
-      async (req) => {
-        const storeId = storeOf(req).id;
-        // The given fields are merged onto the mapping as stored, and written only if it is still
-        // that version: otherwise (another edit, an integration refresh, another process between
-        // the read and the write) the merge is made again onto the newer one, so neither change
-        // silently undoes the other.
-        const updated = await untilUnchanged(async () => {
-          const existing = await mappings.load(storeId, req.params.mapping_id);
-          const fields = parse(req.body, existing);
-          // an integration finds its service's mapping by name (refresh, export and apply too)
-          if (existing.integration_id !== null && fields.name !== existing.name)
-            throw invalid({
-              '/name': [
-                `is ${existing.name} for good: the mapping belongs to an integration, which knows it by that name`,
-              ],
-            });
-          if (fields.name !== existing.name) {
-            const other = await ctx.storage.findMappingByName(storeId, fields.name);
-            if (other && other.id !== existing.id) throw nameTaken();
-          }
-          try {
-            return await ctx.storage.updateMapping(
-              storeId,
-              existing.id,
-              fields,
-              Date.now(),
-              existing.version,
-            );
-          } catch (err) {
-            if (err instanceof MappingNameTaken) throw nameTaken();
-            throw err;
-          }
-        });
-        const mapping = mappings.written(updated);
-        changed(storeId);
-        return presentMapping(mapping);
-      },
-    );
-
-    app.delete(
-      '/api/stores/:store_id/mappings/:mapping_id',
-      {
-        schema: {
-          summary: 'Delete a mapping',
-          description: 'A required mapping cannot be deleted (422 /required): set required to false first.',
-          tags,
-          security: storeSecurity,
-          params: MappingParams,
-          response: { 204: Type.Null(), ...errorResponses },
-        },
-      },
-      async (req, reply) => {
-        const storeId = storeOf(req).id;
-        const existing = await mappings.load(storeId, req.params.mapping_id);
-        if (existing.required) {
-          throw invalid({
-            '/required': ['a required mapping cannot be deleted; set required to false first'],
-          });
-        }
-        await mappings.remove(storeId, existing);
-        changed(storeId);
-        reply.code(204).send(null);
-      },
-    );
+    registerList(app, ctx);
+    registerCreate(app, ctx);
+    registerGet(app, mappings);
+    registerUpdate(app, ctx, mappings);
+    registerDelete(app, ctx, mappings);
   };
+}
+
+const tags = ['mappings'];
+
+function parse(body: unknown, base?: MappingFields): MappingFields {
+  const parsed = parseMapping(body, base);
+  if (!parsed.ok) throw invalid(parsed.errors);
+  return parsed.fields;
+}
+
+/** A write, with the name clash storage found (another writer took the name meanwhile) as the 422. */
+async function unlessNameTaken<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof MappingNameTaken) throw nameTaken();
+    throw err;
+  }
+}
+
+function registerList(app: App, ctx: AppContext) {
+  app.get(
+    '/api/stores/:store_id/mappings',
+    {
+      schema: {
+        summary: "The store's mappings, by name",
+        tags,
+        security: storeSecurity,
+        params: Type.Object({ store_id: Type.String() }),
+        response: { 200: Type.Array(MappingBody), ...errorResponses },
+      },
+    },
+    async function listMappings(req) {
+      return (await ctx.storage.listMappings(storeOf(req).id)).map(presentMapping);
+    },
+  );
+}
+
+function registerCreate(app: App, ctx: AppContext) {
+  app.post(
+    '/api/stores/:store_id/mappings',
+    {
+      schema: {
+        summary: 'Create a mapping',
+        description: 'Unknown fields are rejected; options not given take their defaults.',
+        tags,
+        security: storeSecurity,
+        params: Type.Object({ store_id: Type.String() }),
+        body: CreateBody,
+        response: { 201: MappingBody, ...errorResponses },
+      },
+    },
+    async function createMapping(req, reply) {
+      const storeId = storeOf(req).id;
+      const fields = parse(req.body);
+      if (await ctx.storage.findMappingByName(storeId, fields.name)) throw nameTaken();
+      const created = await unlessNameTaken(() =>
+        ctx.storage.createMapping(newMapping(fields, storeId, Date.now())),
+      );
+      ctx.onMappingsChanged?.(storeId);
+      return reply.code(201).send(presentMapping(created));
+    },
+  );
+}
+
+function registerGet(app: App, mappings: ItemAccess<Mapping>) {
+  app.get(
+    '/api/stores/:store_id/mappings/:mapping_id',
+    {
+      schema: {
+        summary: 'One mapping',
+        tags,
+        security: storeSecurity,
+        params: MappingParams,
+        response: { 200: MappingBody, ...errorResponses },
+      },
+    },
+    async function getMapping(req) {
+      return presentMapping(await mappings.load(storeOf(req).id, req.params.mapping_id));
+    },
+  );
+}
+
+function registerUpdate(app: App, ctx: AppContext, mappings: ItemAccess<Mapping>) {
+  app.put(
+    '/api/stores/:store_id/mappings/:mapping_id',
+    {
+      schema: {
+        summary: 'Update a mapping (partial: given fields replace the stored ones)',
+        description:
+          'The merged mapping is validated as a whole. A required mapping cannot be disabled (422 /enabled); ' +
+          'a mapping that belongs to an integration keeps its name (422 /name).',
+        tags,
+        security: storeSecurity,
+        params: MappingParams,
+        body: UpdateBody,
+        response: { 200: MappingBody, ...errorResponses },
+      },
+    },
+    async function updateMapping(req) {
+      const storeId = storeOf(req).id;
+      // The given fields are merged onto the mapping as stored, and written only if it is still
+      // that version: otherwise (another edit, an integration refresh, another process between
+      // the read and the write) the merge is made again onto the newer one, so neither change
+      // silently undoes the other.
+      const updated = await untilUnchanged(async () => {
+        const existing = await mappings.load(storeId, req.params.mapping_id);
+        const fields = parse(req.body, existing);
+        await checkRename(ctx, existing, fields);
+        return unlessNameTaken(() =>
+          ctx.storage.updateMapping(storeId, existing.id, fields, Date.now(), existing.version),
+        );
+      });
+      const mapping = mappings.written(updated);
+      ctx.onMappingsChanged?.(storeId);
+      return presentMapping(mapping);
+    },
+  );
+}
+
+/** A new name is refused for an integration's mapping, and when another mapping has it. */
+async function checkRename(ctx: AppContext, existing: Mapping, fields: MappingFields): Promise<void> {
+  if (fields.name === existing.name) return;
+  // an integration finds its service's mapping by name (refresh, export and apply too)
+  if (existing.integration_id !== null)
+    throw invalid({
+      '/name': [
+        `is ${existing.name} for good: the mapping belongs to an integration, which knows it by that name`,
+      ],
+    });
+  const other = await ctx.storage.findMappingByName(existing.store_id, fields.name);
+  if (other && other.id !== existing.id) throw nameTaken();
+}
+
+function registerDelete(app: App, ctx: AppContext, mappings: ItemAccess<Mapping>) {
+  app.delete(
+    '/api/stores/:store_id/mappings/:mapping_id',
+    {
+      schema: {
+        summary: 'Delete a mapping',
+        description: 'A required mapping cannot be deleted (422 /required): set required to false first.',
+        tags,
+        security: storeSecurity,
+        params: MappingParams,
+        response: { 204: Type.Null(), ...errorResponses },
+      },
+    },
+    async function deleteMapping(req, reply) {
+      const storeId = storeOf(req).id;
+      const existing = await mappings.load(storeId, req.params.mapping_id);
+      if (existing.required) {
+        throw invalid({
+          '/required': ['a required mapping cannot be deleted; set required to false first'],
+        });
+      }
+      await mappings.remove(storeId, existing);
+      ctx.onMappingsChanged?.(storeId);
+      reply.code(204).send(null);
+    },
+  );
 }

@@ -116,161 +116,195 @@ const presentAttempt = (a: AttemptRecord) => ({
 export function messageRoutes(ctx: AppContext) {
   return async (app: App) => {
     app.addHook('preHandler', requireStore(ctx));
-    const tags = ['messages'];
-    const params = Type.Object({ store_id: Type.String(), message_id: Type.String() });
-
-    const detail = async (storeId: string, m: MessageRecord) => {
-      const [children, notifications, attempts] = await Promise.all([
-        ctx.storage.children(storeId, m.id),
-        ctx.storage.notificationsFor(m.id),
-        ctx.storage.attemptsFor(m.id),
-      ]);
-      const waiting = m.queue_name === 'accepted' && m.state !== 'parked' && m.state !== 'running';
-      return {
-        ...queueItem(m),
-        payload: JSON.parse(m.payload),
-        extra: parseStored(m.extra),
-        children,
-        notifications: notifications.map(presentNotification),
-        attempts_log: attempts.map(presentAttempt),
-        last_error: m.last_error,
-        reason: m.reason,
-        result: parseStored(m.result),
-        next_attempt_at: waiting ? iso(m.attempt_at) : null,
-        can_attempt: canAttempt(m),
-      };
-    };
-
-    app.get(
-      '/api/stores/:store_id/messages/:message_id',
-      {
-        schema: {
-          summary: 'One message with payload, children, notifications and attempts',
-          tags,
-          security: storeSecurity,
-          params,
-          response: { 200: MessageDetail, ...errorResponses },
-        },
-      },
-      async (req) => {
-        const storeId = storeOf(req).id;
-        const m = await ctx.storage.getMessage(storeId, req.params.message_id);
-        if (!m) throw new HubError('MESSAGE_NOT_FOUND');
-        return detail(storeId, m);
-      },
-    );
-
-    app.put(
-      '/api/stores/:store_id/messages/:message_id',
-      {
-        schema: {
-          summary: 'Retry now, archive by hand, or edit a parked message and retry it',
-          description:
-            'Body `{"attempt_now": true}`, `{"archive": true}` or `{"payload": {...}}` (parked messages only; the new ' +
-            'payload is validated like a push). The query-string forms `?attempt_now=true` and `?archive=true` work too. ' +
-            'A message in a state the action does not apply to answers 422.',
-          tags,
-          security: storeSecurity,
-          params,
-          querystring: Type.Object({
-            attempt_now: Type.Optional(Type.String()),
-            archive: Type.Optional(Type.String()),
-          }),
-          body: Type.Optional(Action),
-          response: { 200: MessageDetail, ...errorResponses },
-        },
-      },
-      async (req) => {
-        const storeId = storeOf(req).id;
-        const id = req.params.message_id;
-        const body = (req.body ?? {}) as Record<string, unknown>;
-        const query = req.query as Record<string, string | undefined>;
-        const errors = new FieldErrorList();
-        if (typeof body !== 'object' || Array.isArray(body)) errors.add('/', 'must be an object');
-        for (const key of Object.keys(body)) {
-          if (!['attempt_now', 'archive', 'payload'].includes(key))
-            errors.add(`/${key}`, 'is not a known action');
-        }
-        for (const flag of ['attempt_now', 'archive'] as const) {
-          if (body[flag] !== undefined && typeof body[flag] !== 'boolean')
-            errors.add(`/${flag}`, 'must be true');
-          const q = query[flag];
-          if (q !== undefined && q !== 'true' && q !== 'false') errors.add(`/query/${flag}`, 'must be true');
-        }
-        errors.throwIfAny();
-        const attemptNow = body.attempt_now === true || query.attempt_now === 'true';
-        const archive = body.archive === true || query.archive === 'true';
-        const payload = body.payload;
-        const chosen = [attemptNow, archive, payload !== undefined].filter(Boolean).length;
-        if (chosen !== 1) throw invalid({ '/': ['give exactly one of attempt_now, archive or payload'] });
-
-        const m = await ctx.storage.getMessage(storeId, id);
-        if (!m) throw new HubError('MESSAGE_NOT_FOUND');
-        const now = Date.now();
-        let updated: MessageRecord | undefined;
-        if (archive) {
-          updated = await ctx.storage.archiveMessage(storeId, id, now);
-          if (!updated)
-            throw invalid({ '/archive': [`a message in ${m.queue_name}/${m.state} cannot be archived`] });
-        } else if (attemptNow) {
-          updated = await ctx.storage.retryMessage(storeId, id, now);
-          if (!updated)
-            throw invalid({
-              '/attempt_now': [`a message in ${m.queue_name}/${m.state} cannot be attempted`],
-            });
-        } else {
-          if (!payload || typeof payload !== 'object' || Array.isArray(payload))
-            throw invalid({ '/payload': ['must be an object'] });
-          if (!(m.queue_name === 'accepted' && m.state === 'parked')) {
-            throw invalid({ '/payload': ['only a parked message can be edited'] });
-          }
-          const issues = await ctx.validator.validate(storeId, m.message, payload);
-          if (issues.length > 0) throw invalid(issuesToFieldErrors(issues));
-          updated = await ctx.storage.retryMessage(storeId, id, now, JSON.stringify(payload));
-          if (!updated) throw invalid({ '/payload': ['the message is no longer parked'] });
-        }
-        if (!archive) ctx.onDeliveryDue();
-        return detail(storeId, updated);
-      },
-    );
-
-    for (const action of ['retry', 'archive'] as const) {
-      app.post(
-        `/api/stores/:store_id/messages/${action}`,
-        {
-          schema: {
-            summary:
-              action === 'retry'
-                ? 'Retry every matching accepted message now'
-                : 'Archive every matching accepted message',
-            description:
-              'Takes the filters of the queue listing, in the query string or as a JSON body (not ' +
-              'page or per_page: it acts on every match); answers how many messages were affected. ' +
-              'An unknown filter is refused rather than ignored, which would act on every message.',
-            tags,
-            security: storeSecurity,
-            params: Type.Object({ store_id: Type.String() }),
-            querystring: BulkFilter,
-            body: BulkFilter,
-            response: { 200: Type.Object({ affected: Type.Integer() }), ...errorResponses },
-          },
-          // no body is no filter in the body (the schema then checks an empty object)
-          preValidation: (req, _reply, done) => {
-            req.body ??= {};
-            done();
-          },
-        },
-        async (req) => {
-          const storeId = storeOf(req).id;
-          const filter = toFilter(bulkFilter(req.query, req.body));
-          const affected =
-            action === 'retry'
-              ? await ctx.storage.retryMatching(storeId, filter, Date.now())
-              : await ctx.storage.archiveMatching(storeId, filter, Date.now());
-          if (action === 'retry' && affected > 0) ctx.onDeliveryDue();
-          return { affected };
-        },
-      );
-    }
+    registerGet(app, ctx);
+    registerAction(app, ctx);
+    for (const action of ['retry', 'archive'] as const) registerBulk(app, ctx, action);
   };
+}
+
+const tags = ['messages'];
+const params = Type.Object({ store_id: Type.String(), message_id: Type.String() });
+
+async function loadMessage(ctx: AppContext, storeId: string, id: string): Promise<MessageRecord> {
+  const m = await ctx.storage.getMessage(storeId, id);
+  if (!m) throw new HubError('MESSAGE_NOT_FOUND');
+  return m;
+}
+
+async function detail(ctx: AppContext, storeId: string, m: MessageRecord) {
+  const [children, notifications, attempts] = await Promise.all([
+    ctx.storage.children(storeId, m.id),
+    ctx.storage.notificationsFor(m.id),
+    ctx.storage.attemptsFor(m.id),
+  ]);
+  const waiting = m.queue_name === 'accepted' && m.state !== 'parked' && m.state !== 'running';
+  return {
+    ...queueItem(m),
+    payload: JSON.parse(m.payload),
+    extra: parseStored(m.extra),
+    children,
+    notifications: notifications.map(presentNotification),
+    attempts_log: attempts.map(presentAttempt),
+    last_error: m.last_error,
+    reason: m.reason,
+    result: parseStored(m.result),
+    next_attempt_at: waiting ? iso(m.attempt_at) : null,
+    can_attempt: canAttempt(m),
+  };
+}
+
+function registerGet(app: App, ctx: AppContext) {
+  app.get(
+    '/api/stores/:store_id/messages/:message_id',
+    {
+      schema: {
+        summary: 'One message with payload, children, notifications and attempts',
+        tags,
+        security: storeSecurity,
+        params,
+        response: { 200: MessageDetail, ...errorResponses },
+      },
+    },
+    async function getMessage(req) {
+      const storeId = storeOf(req).id;
+      return detail(ctx, storeId, await loadMessage(ctx, storeId, req.params.message_id));
+    },
+  );
+}
+
+function registerAction(app: App, ctx: AppContext) {
+  app.put(
+    '/api/stores/:store_id/messages/:message_id',
+    {
+      schema: {
+        summary: 'Retry now, archive by hand, or edit a parked message and retry it',
+        description:
+          'Body `{"attempt_now": true}`, `{"archive": true}` or `{"payload": {...}}` (parked messages only; the new ' +
+          'payload is validated like a push). The query-string forms `?attempt_now=true` and `?archive=true` work too. ' +
+          'A message in a state the action does not apply to answers 422.',
+        tags,
+        security: storeSecurity,
+        params,
+        querystring: Type.Object({
+          attempt_now: Type.Optional(Type.String()),
+          archive: Type.Optional(Type.String()),
+        }),
+        body: Type.Optional(Action),
+        response: { 200: MessageDetail, ...errorResponses },
+      },
+    },
+    async function actOnMessage(req) {
+      const storeId = storeOf(req).id;
+      const action = parseAction(
+        (req.body ?? {}) as Record<string, unknown>,
+        req.query as Record<string, string | undefined>,
+      );
+      const m = await loadMessage(ctx, storeId, req.params.message_id);
+      const updated = await applyAction(ctx, storeId, m, action, Date.now());
+      if (!action.archive) ctx.onDeliveryDue();
+      return detail(ctx, storeId, updated);
+    },
+  );
+}
+
+interface MessageAction {
+  attemptNow: boolean;
+  archive: boolean;
+  payload: unknown;
+}
+
+/** The one action a PUT asks for, from its body and its query string (422 unless exactly one). */
+function parseAction(
+  body: Record<string, unknown>,
+  query: Record<string, string | undefined>,
+): MessageAction {
+  const errors = new FieldErrorList();
+  if (typeof body !== 'object' || Array.isArray(body)) errors.add('/', 'must be an object');
+  for (const key of Object.keys(body)) {
+    if (!['attempt_now', 'archive', 'payload'].includes(key)) errors.add(`/${key}`, 'is not a known action');
+  }
+  for (const flag of ['attempt_now', 'archive'] as const) {
+    if (body[flag] !== undefined && typeof body[flag] !== 'boolean') errors.add(`/${flag}`, 'must be true');
+    const q = query[flag];
+    if (q !== undefined && q !== 'true' && q !== 'false') errors.add(`/query/${flag}`, 'must be true');
+  }
+  errors.throwIfAny();
+  const attemptNow = body.attempt_now === true || query.attempt_now === 'true';
+  const archive = body.archive === true || query.archive === 'true';
+  const payload = body.payload;
+  const chosen = [attemptNow, archive, payload !== undefined].filter(Boolean).length;
+  if (chosen !== 1) throw invalid({ '/': ['give exactly one of attempt_now, archive or payload'] });
+  return { attemptNow, archive, payload };
+}
+
+/** Archives, retries, or edits and retries the message; a 422 when its state does not allow it. */
+async function applyAction(
+  ctx: AppContext,
+  storeId: string,
+  m: MessageRecord,
+  { attemptNow, archive, payload }: MessageAction,
+  now: number,
+): Promise<MessageRecord> {
+  let updated: MessageRecord | undefined;
+  if (archive) {
+    updated = await ctx.storage.archiveMessage(storeId, m.id, now);
+    if (!updated)
+      throw invalid({ '/archive': [`a message in ${m.queue_name}/${m.state} cannot be archived`] });
+  } else if (attemptNow) {
+    updated = await ctx.storage.retryMessage(storeId, m.id, now);
+    if (!updated)
+      throw invalid({
+        '/attempt_now': [`a message in ${m.queue_name}/${m.state} cannot be attempted`],
+      });
+  } else {
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload))
+      throw invalid({ '/payload': ['must be an object'] });
+    if (!(m.queue_name === 'accepted' && m.state === 'parked')) {
+      throw invalid({ '/payload': ['only a parked message can be edited'] });
+    }
+    const issues = await ctx.validator.validate(storeId, m.message, payload);
+    if (issues.length > 0) throw invalid(issuesToFieldErrors(issues));
+    updated = await ctx.storage.retryMessage(storeId, m.id, now, JSON.stringify(payload));
+    if (!updated) throw invalid({ '/payload': ['the message is no longer parked'] });
+  }
+  return updated;
+}
+
+function registerBulk(app: App, ctx: AppContext, action: 'retry' | 'archive') {
+  app.post(
+    `/api/stores/:store_id/messages/${action}`,
+    {
+      schema: {
+        summary:
+          action === 'retry'
+            ? 'Retry every matching accepted message now'
+            : 'Archive every matching accepted message',
+        description:
+          'Takes the filters of the queue listing, in the query string or as a JSON body (not ' +
+          'page or per_page: it acts on every match); answers how many messages were affected. ' +
+          'An unknown filter is refused rather than ignored, which would act on every message.',
+        tags,
+        security: storeSecurity,
+        params: Type.Object({ store_id: Type.String() }),
+        querystring: BulkFilter,
+        body: BulkFilter,
+        response: { 200: Type.Object({ affected: Type.Integer() }), ...errorResponses },
+      },
+      // no body is no filter in the body (the schema then checks an empty object)
+      preValidation: (req, _reply, done) => {
+        req.body ??= {};
+        done();
+      },
+    },
+    async function actOnMatching(req) {
+      const storeId = storeOf(req).id;
+      const filter = toFilter(bulkFilter(req.query, req.body));
+      const affected =
+        action === 'retry'
+          ? await ctx.storage.retryMatching(storeId, filter, Date.now())
+          : await ctx.storage.archiveMatching(storeId, filter, Date.now());
+      if (action === 'retry' && affected > 0) ctx.onDeliveryDue();
+      return { affected };
+    },
+  );
 }

@@ -69,6 +69,24 @@ export function planSignup(
 
   const services = enabledServices(integration, input.enabled, errors);
   const given = givenParameters(input.parameters, errors);
+  const parameters = planParameters(integration, services, given, stored, errors);
+  const planned = planMappings(integration, services, input.enabled as unknown[], mappings, errors);
+
+  if (!errors.empty) return { ok: false, errors: errors.errors };
+  return { ok: true, plan: { parameters, mappings: planned } };
+}
+
+/**
+ * The parameters to write: each one sent (coerced to its declared type), then the default of each
+ * one the enabled services declare that was neither sent nor stored.
+ */
+function planParameters(
+  integration: Integration,
+  services: readonly IntegrationService[],
+  given: readonly [string, unknown][],
+  stored: readonly Parameter[],
+  errors: FieldErrorList,
+): SignupPlan['parameters'] {
   const declared = new Map<string, ServiceParameter>();
   for (const s of integration.services)
     for (const p of s.parameters) if (!declared.has(p.name)) declared.set(p.name, p);
@@ -119,10 +137,25 @@ export function planSignup(
       }
     }
   }
+  return parameters;
+}
 
+/**
+ * One mapping per enabled service: the store's mapping of that name, given the integration's URL
+ * and token, or a new one seeded from the service's recommends. Errors point at the service's
+ * place in `enabled`.
+ */
+function planMappings(
+  integration: Integration,
+  services: readonly IntegrationService[],
+  enabled: readonly unknown[],
+  mappings: readonly Mapping[],
+  errors: FieldErrorList,
+): SignupPlan['mappings'] {
+  const prefix = `${integration.name}.`;
   const planned: SignupPlan['mappings'] = [];
   services.forEach((service) => {
-    const at = `/enabled/${(input.enabled as unknown[]).indexOf(service.name)}`;
+    const at = `/enabled/${enabled.indexOf(service.name)}`;
     const name = prefix + service.name;
     const url = serviceUrl(integration.url, service.path);
     const existing = mappings.find((m) => m.name === name);
@@ -152,9 +185,7 @@ export function planSignup(
     }
     planned.push({ existing: undefined, fields: parsed.fields, adopt: false });
   });
-
-  if (!errors.empty) return { ok: false, errors: errors.errors };
-  return { ok: true, plan: { parameters, mappings: planned } };
+  return planned;
 }
 
 function enabledServices(

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+/** Lines a function in src/ may span, from its first line to its closing brace. */
+const MAX_LINES = 100;
+
+/**
+ * Paths under src/ (a folder ends in /) not held to MAX_LINES yet. storage/ and hub.ts are being
+ * reworked on another branch (startHub is 83 lines), so they are left out until that lands;
+ * cli/stores.ts (registerStores) and http/app.ts (buildApp) were over the limit when this test was
+ * added and wait for a split of their own. Drop an entry once its functions fit, and lower
+ * MAX_LINES towards 80 as the rest allows.
+ */
+const NOT_YET_CHECKED = ['storage/', 'hub.ts', 'cli/stores.ts', 'http/app.ts'];
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = `${dir}${entry.name}`;
+    if (entry.isDirectory()) return sourceFiles(`${path}/`);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function longFunctions(path: string): string[] {
+  const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const line = (pos: number) => file.getLineAndCharacterOfPosition(pos).line + 1;
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const first = line(node.getStart(file));
+      const lines = line(node.getEnd()) - first + 1;
+      if (lines > MAX_LINES) found.push(`${relative(SRC, path)}:${first} (${lines} lines)`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return found;
+}
+
+test(`no function in src/ spans more than ${MAX_LINES} lines`, () => {
+  const checked = sourceFiles(SRC).filter(
+    (path) => !NOT_YET_CHECKED.some((skip) => relative(SRC, path).startsWith(skip)),
+  );
+  assert.ok(checked.length > 50, 'the source files were found');
+  assert.deepEqual(checked.flatMap(longFunctions), []);
+});

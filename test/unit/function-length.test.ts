@@ -9,13 +9,14 @@ import ts from 'typescript';
 const MAX_LINES = 100;
 
 /**
- * Paths under src/ (a folder ends in /) not held to MAX_LINES yet. storage/ and hub.ts are being
- * reworked on another branch (startHub is 83 lines), so they are left out until that lands;
- * cli/stores.ts (registerStores) and http/app.ts (buildApp) were over the limit when this test was
- * added and wait for a split of their own. Drop an entry once its functions fit, and lower
- * MAX_LINES towards 80 as the rest allows.
+ * Paths under src/ (a folder ends in /) not held to MAX_LINES yet: cli/stores.ts (registerStores)
+ * and http/app.ts (buildApp) were over the limit when this test was added and wait for a split of
+ * their own. Drop an entry once its functions fit, and lower MAX_LINES towards 80 as the rest allows.
  */
-const NOT_YET_CHECKED = ['storage/', 'hub.ts', 'cli/stores.ts', 'http/app.ts'];
+const NOT_YET_CHECKED = ['cli/stores.ts', 'http/app.ts'];
+
+/** Files whose one long function is a list of data, not logic: the schema's migrations. */
+const DATA = ['storage/migration-list.ts'];
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
@@ -45,7 +46,7 @@ function longFunctions(path: string): string[] {
 
 test(`no function in src/ spans more than ${MAX_LINES} lines`, () => {
   const checked = sourceFiles(SRC).filter(
-    (path) => !NOT_YET_CHECKED.some((skip) => relative(SRC, path).startsWith(skip)),
+    (path) => ![...NOT_YET_CHECKED, ...DATA].some((skip) => relative(SRC, path).startsWith(skip)),
   );
   assert.ok(checked.length > 50, 'the source files were found');
   assert.deepEqual(checked.flatMap(longFunctions), []);

@@ -108,7 +108,16 @@ for (const backend of backends()) {
         ['string', ['a'], { '/value': ['must be a string'] }],
         ['integer', '5', { '/value': ['must be an integer'] }],
         ['integer', 1.5, { '/value': ['must be an integer'] }],
-        ['integer', 2 ** 60, { '/value': ['must be between -(2^53 - 1) and 2^53 - 1'] }],
+        // The body parser refuses such a number before the data_type check sees it.
+        [
+          'integer',
+          2 ** 60,
+          {
+            '/value': [
+              'is a number beyond 9007199254740991 (2^53 - 1), past which numbers are not kept exactly: send it as a string',
+            ],
+          },
+        ],
         ['float', '1.5', { '/value': ['must be a number'] }],
         ['boolean', 'true', { '/value': ['must be true or false'] }],
         ['boolean', 1, { '/value': ['must be true or false'] }],

@@ -229,7 +229,6 @@ function givenParameters(raw: unknown, errors: FieldErrorList): [string, unknown
   return [];
 }
 
-/** Writes a plan: parameters first (so a delivery never sees a mapping without them), then mappings. */
 /**
  * Writes a planned sign-up, all of it or nothing (Storage.applySignup): a parameter default only
  * where the store still has none, mapping updates onto the version they were planned from

@@ -16,43 +16,56 @@ type Flags = DatabaseFlags & RemoteFlags & { json?: boolean };
  */
 export function registerStores(program: Command): void {
   const store = program.command('store').description('Manage stores and their API tokens');
-  const remote = (cmd: Command) =>
-    databaseOptions(cmd)
-      .option('--url <url>', 'call a running hub instead of opening the database')
-      .option('--admin-token <token>', 'admin token for --url (env SWITCHYARD_ADMIN_TOKEN)')
-      .option('--json', 'print JSON');
+  storeCreate(remote(store.command('create').description('Create a store and print its id and token')));
+  storeList(remote(store.command('list').description('List stores')));
+  const token = store.command('token').description("Manage a store's API tokens");
+  tokenCreate(remote(token.command('create').description('Create another token for a store')));
+  tokenList(remote(token.command('list').description("List a store's tokens (hints only)")));
+  tokenRevoke(remote(token.command('revoke').description('Revoke a token')));
+}
 
-  remote(store.command('create').description('Create a store and print its id and token'))
-    .requiredOption('--name <name>', 'store name')
-    .action(async (flags: Flags & { name: string }) => {
-      const created = await (flags.url
-        ? callHub<{ id: string; name: string; token: string }>(
-            'POST',
-            api(flags, '/api/stores'),
-            admin(flags),
-            {
-              name: flags.name,
-            },
-          ).then((r) => r.body)
-        : withStorage(flags, async (storage) => {
-            // the API's rules (routes/stores.ts), which the database alone does not enforce
-            const name = flags.name.trim();
-            if (name === '' || name.length > 200)
-              throw new Error('--name must not be blank and at most 200 characters');
-            const { store, token, secret } = newStore(name);
-            await storage.createStore(store, token);
-            return { id: store.id, name: store.name, token: secret };
-          }));
-      if (flags.json) print(created);
-      else {
-        process.stdout.write(
-          `Created store "${created.name}"\n  store id: ${created.id}\n  token:    ${created.token}\n` +
-            '(the token is shown only once)\n',
-        );
-      }
-    });
+/** The options every store command takes: the database, or a running hub and its admin token. */
+function remote(cmd: Command): Command {
+  return databaseOptions(cmd)
+    .option('--url <url>', 'call a running hub instead of opening the database')
+    .option('--admin-token <token>', 'admin token for --url (env SWITCHYARD_ADMIN_TOKEN)')
+    .option('--json', 'print JSON');
+}
 
-  remote(store.command('list').description('List stores')).action(async (flags: Flags) => {
+/** `store create`: a store and its first token. */
+function storeCreate(cmd: Command): void {
+  cmd.requiredOption('--name <name>', 'store name').action(async (flags: Flags & { name: string }) => {
+    const created = await (flags.url
+      ? callHub<{ id: string; name: string; token: string }>(
+          'POST',
+          api(flags, '/api/stores'),
+          admin(flags),
+          {
+            name: flags.name,
+          },
+        ).then((r) => r.body)
+      : withStorage(flags, async (storage) => {
+          // the API's rules (routes/stores.ts), which the database alone does not enforce
+          const name = flags.name.trim();
+          if (name === '' || name.length > 200)
+            throw new Error('--name must not be blank and at most 200 characters');
+          const { store, token, secret } = newStore(name);
+          await storage.createStore(store, token);
+          return { id: store.id, name: store.name, token: secret };
+        }));
+    if (flags.json) print(created);
+    else {
+      process.stdout.write(
+        `Created store "${created.name}"\n  store id: ${created.id}\n  token:    ${created.token}\n` +
+          '(the token is shown only once)\n',
+      );
+    }
+  });
+}
+
+/** `store list`. */
+function storeList(cmd: Command): void {
+  cmd.action(async (flags: Flags) => {
     const stores = flags.url
       ? (
           await callHub<{ id: string; name: string; created_at: string }[]>(
@@ -70,58 +83,62 @@ export function registerStores(program: Command): void {
     if (flags.json) print(stores);
     else for (const s of stores) process.stdout.write(`${s.id}  ${s.name}  (created ${s.created_at})\n`);
   });
+}
 
-  const token = store.command('token').description("Manage a store's API tokens");
-  remote(token.command('create').description('Create another token for a store'))
-    .argument('<store_id>')
-    .action(async (storeId: string, flags: Flags) => {
-      const created = flags.url
-        ? (
-            await callHub<{ id: string; token: string }>(
-              'POST',
-              api(flags, `/api/stores/${encodeURIComponent(storeId)}/tokens`),
-              admin(flags),
-            )
-          ).body
-        : await withStorage(flags, async (storage) => {
-            if (!(await storage.getStore(storeId))) throw new Error(`store ${storeId} not found`);
-            const { token: row, secret } = newToken(storeId);
-            await storage.addToken(row);
-            return { id: row.id, token: secret };
-          });
-      if (flags.json) print(created);
-      else
-        process.stdout.write(
-          `token id: ${created.id}\ntoken:    ${created.token}\n(the token is shown only once)\n`,
-        );
-    });
+/** `store token create <store_id>`: another token, shown once. */
+function tokenCreate(cmd: Command): void {
+  cmd.argument('<store_id>').action(async (storeId: string, flags: Flags) => {
+    const created = flags.url
+      ? (
+          await callHub<{ id: string; token: string }>(
+            'POST',
+            api(flags, `/api/stores/${encodeURIComponent(storeId)}/tokens`),
+            admin(flags),
+          )
+        ).body
+      : await withStorage(flags, async (storage) => {
+          if (!(await storage.getStore(storeId))) throw new Error(`store ${storeId} not found`);
+          const { token: row, secret } = newToken(storeId);
+          await storage.addToken(row);
+          return { id: row.id, token: secret };
+        });
+    if (flags.json) print(created);
+    else
+      process.stdout.write(
+        `token id: ${created.id}\ntoken:    ${created.token}\n(the token is shown only once)\n`,
+      );
+  });
+}
 
-  remote(token.command('list').description("List a store's tokens (hints only)"))
-    .argument('<store_id>')
-    .action(async (storeId: string, flags: Flags) => {
-      const tokens = flags.url
-        ? (
-            await callHub<{ id: string; hint: string; revoked_at: string | null }[]>(
-              'GET',
-              api(flags, `/api/stores/${encodeURIComponent(storeId)}/tokens`),
-              admin(flags),
-            )
-          ).body
-        : await withStorage(flags, async (storage) => {
-            if (!(await storage.getStore(storeId))) throw new Error(`store ${storeId} not found`);
-            return (await storage.listTokens(storeId)).map((t) => ({
-              id: t.id,
-              hint: t.hint,
-              revoked_at: t.revoked_at ? new Date(t.revoked_at).toISOString() : null,
-            }));
-          });
-      if (flags.json) print(tokens);
-      else
-        for (const t of tokens)
-          process.stdout.write(`${t.id}  ${t.hint}${t.revoked_at ? `  revoked ${t.revoked_at}` : ''}\n`);
-    });
+/** `store token list <store_id>`: the tokens' hints, never the tokens. */
+function tokenList(cmd: Command): void {
+  cmd.argument('<store_id>').action(async (storeId: string, flags: Flags) => {
+    const tokens = flags.url
+      ? (
+          await callHub<{ id: string; hint: string; revoked_at: string | null }[]>(
+            'GET',
+            api(flags, `/api/stores/${encodeURIComponent(storeId)}/tokens`),
+            admin(flags),
+          )
+        ).body
+      : await withStorage(flags, async (storage) => {
+          if (!(await storage.getStore(storeId))) throw new Error(`store ${storeId} not found`);
+          return (await storage.listTokens(storeId)).map((t) => ({
+            id: t.id,
+            hint: t.hint,
+            revoked_at: t.revoked_at ? new Date(t.revoked_at).toISOString() : null,
+          }));
+        });
+    if (flags.json) print(tokens);
+    else
+      for (const t of tokens)
+        process.stdout.write(`${t.id}  ${t.hint}${t.revoked_at ? `  revoked ${t.revoked_at}` : ''}\n`);
+  });
+}
 
-  remote(token.command('revoke').description('Revoke a token'))
+/** `store token revoke <store_id> <token_id>`. */
+function tokenRevoke(cmd: Command): void {
+  cmd
     .argument('<store_id>')
     .argument('<token_id>')
     .action(async (storeId: string, tokenId: string, flags: Flags) => {

@@ -90,7 +90,16 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);
-  const metrics = ctx.metrics;
+  addRequestHooks(app, ctx.metrics);
+  addJsonParser(app);
+  addErrorHandlers(app);
+  await registerOpenApi(app);
+  await registerRoutes(app, ctx);
+  return app;
+}
+
+/** The metrics of every request and the request id on every answer. */
+function addRequestHooks(app: App, metrics: Metrics | undefined): void {
   if (metrics) {
     // hooks on every request are callback-style: an async hook costs a promise per request
     app.addHook('onResponse', (req, reply, done) => {
@@ -109,10 +118,14 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     reply.header('x-request-id', req.id);
     done();
   });
+}
 
-  // JSON bodies are parsed here (not by Fastify's default parser) to control the error wording,
-  // and strictly: JSON is UTF-8 (RFC 8259), so another charset is refused rather than misread,
-  // and bytes that are not UTF-8 are refused rather than kept as U+FFFD (docs/errors.md).
+/**
+ * JSON bodies are parsed here (not by Fastify's default parser) to control the error wording,
+ * and strictly: JSON is UTF-8 (RFC 8259), so another charset is refused rather than misread,
+ * and bytes that are not UTF-8 are refused rather than kept as U+FFFD (docs/errors.md).
+ */
+function addJsonParser(app: App): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const charset = charsetOf(req.headers['content-type']);
@@ -139,7 +152,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     if (problem) return done(invalid({ [problem.pointer]: [problem.reason] }), undefined);
     done(null, parsed);
   });
+}
 
+/** Errors from any layer, and unknown routes, answered from the one catalog (src/errors.ts). */
+function addErrorHandlers(app: App): void {
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     const hubError = toHubError(err);
     if (hubError.status >= 500) req.log.error({ err }, 'request failed');
@@ -148,7 +164,10 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   app.setNotFoundHandler((_req, reply) => {
     reply.code(404).send(new HubError('ROUTE_NOT_FOUND').body());
   });
+}
 
+/** The OpenAPI document (/api/openapi.json) and its browsable form (/docs). */
+async function registerOpenApi(app: App): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -169,9 +188,13 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
 
+/** Health and metrics on every process; the store API unless the process is a worker. */
+async function registerRoutes(app: App, ctx: AppContext): Promise<void> {
   await app.register(healthRoutes(ctx));
   // after the OpenAPI plugin, so that the document lists it
+  const metrics = ctx.metrics;
   if (metrics)
     app.get(
       '/metrics',
@@ -181,7 +204,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
         return metrics.registry.metrics();
       },
     );
-  if (ctx.apiRoutes === false) return app;
+  if (ctx.apiRoutes === false) return;
   await app.register(storeRoutes(ctx));
   await app.register(pushRoutes(ctx));
   await app.register(queueRoutes(ctx));
@@ -194,7 +217,6 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
   await app.register(parameterRoutes(ctx));
   await app.register(integrationRoutes(ctx));
   await app.register(schedulerRoutes(ctx));
-  return app;
 }
 
 function toHubError(err: FastifyError | HubError): HubError {

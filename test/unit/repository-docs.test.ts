@@ -123,3 +123,36 @@ test('anchor links between the docs, and from README.md, resolve', () => {
   }
   assert.deepEqual(broken, [], broken.join('\n'));
 });
+
+/** The README's layout table: each row's folders (first cell) and what it says they hold. */
+function layoutRows(): Map<string, string> {
+  const rows = new Map<string, string>();
+  for (const m of read('README.md').matchAll(/^\| (`[^|]+`) \| ([^|]+) \|$/gm)) {
+    for (const folder of (m[1] ?? '').matchAll(/`([^`]+)`/g)) rows.set(folder[1] ?? '', m[2] ?? '');
+  }
+  return rows;
+}
+
+/** Folders of the repository a newcomer reads, as `path/`: the top level and everything under src/. */
+function folders(path: string, depth: number): string[] {
+  const full = path === '' ? ROOT : join(ROOT, path);
+  return readdirSync(full, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !/^(\.|node_modules$|dist$|data$)/.test(e.name))
+    .flatMap((e) => {
+      const folder = `${path}${e.name}/`;
+      return depth > 1 ? [folder, ...folders(folder, depth - 1)] : [folder];
+    });
+}
+
+test("README's layout table names every folder, in a row of its own or its parent's", () => {
+  const rows = layoutRows();
+  const wanted = [...folders('', 1), ...folders('src/', 3), 'bench/probes/'];
+  const missing = wanted.filter((folder) => {
+    if (rows.has(folder)) return false;
+    const parent = folder.slice(0, folder.slice(0, -1).lastIndexOf('/') + 1);
+    const name = folder.slice(parent.length);
+    return !rows.get(parent)?.includes(`\`${name}\``);
+  });
+  assert.ok(rows.size > 5, 'the README has a layout table');
+  assert.deepEqual(missing, [], `not in the README's layout table: ${missing.join(', ')}`);
+});

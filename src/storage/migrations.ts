@@ -32,8 +32,10 @@ export async function runMigrations(db: Kysely<unknown>, list: SqlMigrations): P
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
-    throw new Error(
-      `database migration ${failed ?? ''} failed: ${(error as Error).message ?? String(error)}`,
-    );
+    // no migration failed: the migrator could not start (the database cannot be reached, say)
+    if (!failed) throw error;
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? String(error)}`, {
+      cause: error,
+    });
   }
 }

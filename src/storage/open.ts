@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ArchiveCountPolicy } from './archive-counts.js';
 import type { Storage } from './contract.js';
+import { connectionProblem } from './postgres/connect-errors.js';
 import { openPostgres } from './postgres/open.js';
 import { openSqlite, type SqliteSync } from './sqlite/open.js';
 
@@ -43,7 +44,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     await storage.migrate();
   } catch (err) {
     await storage.close().catch(() => {});
-    throw new Error(`${(err as Error).message} (database ${where})`, { cause: err });
+    const problem = isPostgresUrl(url) ? connectionProblem(err, url) : undefined;
+    throw new Error(`${problem ?? (err as Error).message} (database ${where})`, { cause: err });
   }
   return storage;
 }

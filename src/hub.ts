@@ -4,6 +4,7 @@ import { type App, buildApp } from './http/app.js';
 import { StoreAuth } from './http/auth.js';
 import { newStore } from './http/routes/stores.js';
 import { Metrics } from './metrics.js';
+import { ConnectionWatch } from './pipeline/connection-watch.js';
 import type { Router } from './pipeline/intake.js';
 import { MessageValidator } from './pipeline/message-validation.js';
 import { MappingRouter } from './pipeline/router.js';
@@ -85,9 +86,16 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     // died, so hand those messages back at once instead of waiting for the leases to expire.
     if (storage.database.singleProcess) await storage.sweepLeases(Date.now(), true);
     // other processes' work (PostgreSQL): wake the stage that has something new to do
+    // a lost LISTEN connection is a warn line and, once a wake-up arrives again (the catch-up
+    // right after the reconnect), an info line (connection-watch.ts); the workers poll meanwhile
+    const listen = new ConnectionWatch(log, 'listen');
     unsubscribe = storage.subscribe(
-      (channel) => (channel === 'incoming' ? workers.intake.wake() : workers.delivery.wake()),
-      (err) => log.warn({ err }, 'LISTEN connection lost; reconnecting (workers keep polling meanwhile)'),
+      (channel) => {
+        listen.succeeded();
+        if (channel === 'incoming') workers.intake.wake();
+        else workers.delivery.wake();
+      },
+      (err) => listen.lost(err),
     );
     workers.start();
   }

@@ -16,6 +16,7 @@ import { newId } from '../ids.js';
 import { jsonProblem } from '../json-limits.js';
 import type { Metrics } from '../metrics.js';
 import type { MessageValidator } from '../pipeline/message-validation.js';
+import { isConnectionLost } from '../storage/connection-lost.js';
 import type { Storage } from '../storage/contract.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
@@ -158,7 +159,11 @@ function addJsonParser(app: App): void {
 function addErrorHandlers(app: App): void {
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     const hubError = toHubError(err);
-    if (hubError.status >= 500) req.log.error({ err }, 'request failed');
+    // a lost database connection is the database's state, not a bug: no stack trace (the pool
+    // reconnects on the next query; the workers' ConnectionWatch reports loss and recovery)
+    if (hubError.code === 'UNAVAILABLE')
+      req.log.warn({ reason: err.message }, 'request failed: database unavailable');
+    else if (hubError.status >= 500) req.log.error({ err }, 'request failed');
     reply.code(hubError.status).send(hubError.body());
   });
   app.setNotFoundHandler((_req, reply) => {
@@ -248,20 +253,9 @@ function toHubError(err: FastifyError | HubError): HubError {
 /** Connection-level database failures: the request was fine, the database was not there. */
 function isDatabaseUnavailable(err: { code?: string; message?: string }): boolean {
   const code = String(err.code ?? '');
+  // lost connections (storage/connection-lost.ts), a busy or failing SQLite file, no resources (53…)
   return (
-    [
-      'ECONNREFUSED',
-      'ECONNRESET',
-      'ETIMEDOUT',
-      'EPIPE',
-      'SQLITE_BUSY',
-      'SQLITE_IOERR',
-      'SQLITE_FULL',
-    ].includes(code) ||
-    /^(08|53|57P|3D000)/.test(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|not currently accepting connections/i.test(
-      err.message ?? '',
-    )
+    isConnectionLost(err) || ['SQLITE_BUSY', 'SQLITE_IOERR', 'SQLITE_FULL'].includes(code) || /^53/.test(code)
   );
 }
 

@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
+import type { ConnectionWatch } from './connection-watch.js';
 
 export interface LoopOptions {
   /** Fallback poll when nothing wakes the loop (work that became due, another process's work). */
   pollMs: number;
   /** Longest pause after consecutive failures. */
   maxBackoffMs?: number;
+  /** Logs a lost database connection (shared by a process's loops); other failures log here. */
+  connection?: ConnectionWatch;
 }
 
 /**
  * A background worker: runs `step` while it reports work done, then sleeps until `wake()` or the
  * poll interval. States: idle (sleeping) → running (stepping) → idle, and stopping → stopped.
  * A failing step is logged and retried after a doubling pause, so a database outage neither
- * spins the CPU nor kills the worker.
+ * spins the CPU nor kills the worker; a lost connection is logged by the shared ConnectionWatch.
  */
 export class WorkerLoop {
   private running = false;
@@ -61,9 +64,11 @@ export class WorkerLoop {
       try {
         worked = await this.step();
         failures = 0;
+        this.options.connection?.succeeded();
       } catch (err) {
         failures++;
-        this.log.error({ err, worker: this.name, failures }, 'worker step failed');
+        if (!this.options.connection?.failed(err))
+          this.log.error({ err, worker: this.name, failures }, 'worker step failed');
         const pause = Math.min(this.options.pollMs * 2 ** failures, this.options.maxBackoffMs ?? 5000);
         await this.sleep(pause);
         continue;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { Storage } from '../storage/contract.js';
+import { ConnectionWatch } from './connection-watch.js';
 import { DeliveryEngine, type EngineOptions } from './delivery/engine.js';
 import { Intake, type Router } from './intake.js';
 import { WorkerLoop } from './loop.js';
@@ -53,9 +54,11 @@ export class Workers {
     log: Logger,
     private readonly options: WorkerOptions = {},
   ) {
+    // one watch for all loops: a cut connection is one warn line and one "reconnected" line
+    const connection = new ConnectionWatch(log, 'pool');
     const intake = new Intake(storage, router, validator, () => this.delivery.wake(), options.metrics);
     this.intakeStage = intake;
-    this.intake = new WorkerLoop('intake', () => intake.step(), log, { pollMs: 1000 });
+    this.intake = new WorkerLoop('intake', () => intake.step(), log, { pollMs: 1000, connection });
     this.engine = new DeliveryEngine(
       storage,
       log.child({ component: 'delivery' }),
@@ -65,6 +68,7 @@ export class Workers {
     );
     this.delivery = new WorkerLoop('delivery', () => this.engine.step(), log, {
       pollMs: options.deliveryPollMs ?? 1000,
+      connection,
     });
     this.sweeper = new WorkerLoop(
       'lease-sweeper',
@@ -73,7 +77,7 @@ export class Workers {
         return 0;
       },
       log,
-      { pollMs: options.sweepEveryMs ?? SWEEP_EVERY_MS },
+      { pollMs: options.sweepEveryMs ?? SWEEP_EVERY_MS, connection },
     );
     const retentionMs = options.retentionMs;
     this.housekeeping = new WorkerLoop(
@@ -84,10 +88,13 @@ export class Workers {
         return 0;
       },
       log,
-      { pollMs: options.housekeepingEveryMs ?? 60_000 },
+      { pollMs: options.housekeepingEveryMs ?? 60_000, connection },
     );
     const scheduler = new SchedulerRunner(storage, () => this.intake.wake(), log);
-    this.scheduler = new WorkerLoop('scheduler', () => scheduler.step(), log, { pollMs: 250 });
+    this.scheduler = new WorkerLoop('scheduler', () => scheduler.step(), log, {
+      pollMs: 250,
+      connection,
+    });
   }
 
   /** A store's mappings changed through this process: stop using cached copies of them. */

@@ -152,6 +152,9 @@ export interface ChildSummary {
   message: string;
   state: MessageState;
   queue_name: QueueName;
+  /** The mapping a copy was made for, and its name; null for a reply's message (not yet routed). */
+  mapping_id: string | null;
+  consumer: string | null;
 }
 
 /** What intake decided for one incoming message; applied atomically by `Storage.intake`. */

@@ -71,7 +71,7 @@ export class SqlReads {
   async children(storeId: string, parentId: string): Promise<ChildSummary[]> {
     return this.db
       .selectFrom('messages')
-      .select(['id', 'message', 'state', 'queue_name'])
+      .select(['id', 'message', 'state', 'queue_name', 'mapping_id', 'consumer'])
       .where('parent_id', '=', parentId)
       .where('store_id', '=', storeId)
       .orderBy('id')

@@ -73,6 +73,10 @@ for (const backend of backends()) {
       for (const child of detail.body.children) {
         assert.equal(child.message, 'fan:out');
         assert.equal(child.queue_name, 'accepted');
+        // each child names its mapping as the copy itself does
+        const own = copies.find((c) => c.id === child.id)!;
+        assert.deepEqual([child.mapping_id, child.consumer], [own.mapping_id, own.consumer]);
+        assert.ok(child.consumer === 'fan.a' || child.consumer === 'fan.b', child.consumer);
       }
       const copy = await t.get(`messages/${copies[0]!.id}`);
       assert.deepEqual(copy.body.payload, { n: 1 });

@@ -87,6 +87,8 @@ for (const backend of backends()) {
         const copy = await archivedCopy(t, pushed.body.message_id);
         const reply = copy.children[0];
         assert.equal(reply.message, 'shipment:ready');
+        // a reply's message is routed on its own: it names no mapping
+        assert.deepEqual([reply.mapping_id, reply.consumer], [null, null]);
         const replyDetail = (await call(t, 'GET', `messages/${reply.id}`)).body;
         assert.equal(replyDetail.parent_id, copy.id);
         assert.equal(replyDetail.origin, 'reply');

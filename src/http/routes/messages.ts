@@ -60,6 +60,10 @@ const MessageDetail = Type.Object(
         message: Type.String(),
         state: Type.String(),
         queue_name: Type.String(),
+        mapping_id: Type.Union([Type.String(), Type.Null()]),
+        consumer: Type.Union([Type.String(), Type.Null()], {
+          description: 'The mapping name, as on the copy',
+        }),
       }),
     ),
     notifications: Type.Array(Notification),

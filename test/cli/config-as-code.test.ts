@@ -173,6 +173,35 @@ for (const backend of backends()) {
       assert.equal((await call(t, 'GET', 'schedulers/extra-poll')).body.cron, '*/5 * * * *');
     });
 
+    test('without --prune, the plan lists what only the store has as kept', async () => {
+      const before = await snapshot();
+      // the store now holds what the previous test applied
+      const trimmed = readFileSync(join(dir, 'edited.yaml'), 'utf8')
+        .replace(/ {2}audit\.all_orders:\n(?: {4}.*\n| {6}.*\n)+/, '')
+        .replace(/ {2}shop\.lookup:\n {4}- .*\n/, '');
+      const file = write('kept.yaml', trimmed);
+      const dry = await run('apply', file, '--dry-run');
+      assert.equal(dry.status, 0, dry.stderr);
+      assert.match(
+        dry.stdout,
+        /\n {2}kept {6}mapping {5}audit\.all_orders {2}\(not in the file; --prune would delete it\)\n/,
+      );
+      assert.match(
+        dry.stdout,
+        /\n {2}kept {6}parameter {3}shop\.lookup {2}\(not in the file; --prune would delete it\)\n/,
+      );
+      assert.match(
+        dry.stdout,
+        /0 to delete, \d+ unchanged, \d+ kept \(not in the file; --prune would delete them\)/,
+      );
+      assert.doesNotMatch(dry.stdout, /\bdelete {3}/);
+      // applied without --prune, they stay: nothing else differs, so there is nothing to do
+      const applied = await run('apply', file);
+      assert.equal(applied.status, 0, applied.stderr);
+      assert.match(applied.stdout, /Nothing to do/);
+      assert.equal(await snapshot(), before);
+    });
+
     test('--prune deletes what the file does not list', async () => {
       const trimmed = configFile(endpoint.url)
         .replace(/ {2}audit\.all_orders:\n(?: {4}.*\n| {6}.*\n)+/, '')

@@ -12,11 +12,12 @@ import type { HubApi } from './hub-api.js';
  * nothing, which is what makes apply → export → apply a no-op.
  *
  * `replace` is a mapping whose owner changes from an integration to something else: the API cannot
- * detach a mapping, so it is deleted and created again.
+ * detach a mapping, so it is deleted and created again. `kept` is an item only the store has,
+ * left alone without --prune (with it, the item is a `delete`).
  */
 
 export type Kind = 'integration' | 'mapping' | 'parameter' | 'scheduler';
-export type Action = 'create' | 'update' | 'replace' | 'delete' | 'unchanged';
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'kept' | 'unchanged';
 
 export interface PlanItem {
   kind: Kind;
@@ -150,20 +151,32 @@ export function makePlan(desired: DesiredConfig, state: CurrentState, prune: boo
     else compare('scheduler', name, diff({ ...want }, { ...have }, SCHEDULER_COMPARED));
   }
 
-  if (prune) {
-    for (const m of state.mappings) {
-      if (desired.mappings.has(m.name)) continue;
-      if (m.required)
-        conflicts.push(`mapping ${m.name} is required and cannot be pruned; set required: false first`);
-      add('mapping', m.name, 'delete');
-    }
-    for (const i of state.integrations)
-      if (!desired.integrations.has(i.name)) add('integration', i.name, 'delete');
-    for (const p of state.parameters) if (!desired.parameters.has(p.name)) add('parameter', p.name, 'delete');
-    for (const s of state.schedulers) if (!desired.schedulers.has(s.name)) add('scheduler', s.name, 'delete');
-  }
+  onlyInStore(desired, state, prune, add, conflicts);
   return { items, conflicts };
 }
+
+/** What the store has and the file does not: deleted with --prune, else listed as kept. */
+function onlyInStore(
+  desired: DesiredConfig,
+  state: CurrentState,
+  prune: boolean,
+  add: (kind: Kind, name: string, action: Action) => void,
+  conflicts: string[],
+): void {
+  const action: Action = prune ? 'delete' : 'kept';
+  for (const m of state.mappings) {
+    if (desired.mappings.has(m.name)) continue;
+    if (prune && m.required)
+      conflicts.push(`mapping ${m.name} is required and cannot be pruned; set required: false first`);
+    add('mapping', m.name, action);
+  }
+  for (const i of state.integrations)
+    if (!desired.integrations.has(i.name)) add('integration', i.name, action);
+  for (const p of state.parameters) if (!desired.parameters.has(p.name)) add('parameter', p.name, action);
+  for (const s of state.schedulers) if (!desired.schedulers.has(s.name)) add('scheduler', s.name, action);
+}
+
+const KEPT_NOTE = 'not in the file; --prune would delete it';
 
 const ORDER: Kind[] = ['integration', 'mapping', 'parameter', 'scheduler'];
 
@@ -174,15 +187,17 @@ export function formatPlan(plan: Plan): string {
   const lines = rows.map(
     (i) =>
       `  ${i.action.padEnd(9)} ${i.kind.padEnd(11)} ${i.name}` +
-      (i.changes.length > 0 ? `  (${i.changes.join(', ')})` : ''),
+      (i.changes.length > 0 ? `  (${i.changes.join(', ')})` : '') +
+      (i.action === 'kept' ? `  (${KEPT_NOTE})` : ''),
   );
   const count = (a: Action) => plan.items.filter((i) => i.action === a).length;
   const summary =
     `${count('create')} to create, ${count('update') + count('replace')} to update, ` +
-    `${count('delete')} to delete, ${count('unchanged')} unchanged`;
+    `${count('delete')} to delete, ${count('unchanged')} unchanged` +
+    (count('kept') > 0 ? `, ${count('kept')} kept (not in the file; --prune would delete them)` : '');
   return [...lines, summary].join('\n');
 }
 
 export function hasChanges(plan: Plan): boolean {
-  return plan.items.some((i) => i.action !== 'unchanged');
+  return plan.items.some((i) => i.action !== 'unchanged' && i.action !== 'kept');
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { entryProblem } from './url-policy.js';
 
 export type Role = 'all' | 'api' | 'worker';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -21,6 +22,12 @@ export interface HubConfig {
   retentionDays: number;
   /** How long a delivery lease holds without a heartbeat (a dead process's messages wait this long). */
   leaseSeconds: number;
+  /** Whether endpoints on loopback (127.0.0.0/8, ::1, localhost) are allowed (docs/security.md). */
+  endpointLoopback: boolean;
+  /** CIDRs, addresses or host names endpoints may use despite the built-in refusals. */
+  endpointAllow: string[];
+  /** CIDRs, addresses or host names endpoints may not use, on top of the built-in refusals. */
+  endpointDeny: string[];
 }
 
 export const DEFAULTS: HubConfig = {
@@ -36,6 +43,9 @@ export const DEFAULTS: HubConfig = {
   poolSize: 10,
   retentionDays: 30,
   leaseSeconds: 30,
+  endpointLoopback: true,
+  endpointAllow: [],
+  endpointDeny: [],
 };
 
 export class ConfigError extends Error {}
@@ -57,6 +67,9 @@ const SOURCES: Record<keyof HubConfig, { flag?: string; env: string }> = {
   poolSize: { env: 'SWITCHYARD_POOL_SIZE' },
   retentionDays: { env: 'SWITCHYARD_RETENTION_DAYS' },
   leaseSeconds: { flag: '--lease-seconds', env: 'SWITCHYARD_LEASE_SECONDS' },
+  endpointLoopback: { flag: '--endpoint-loopback', env: 'SWITCHYARD_ENDPOINT_LOOPBACK' },
+  endpointAllow: { flag: '--endpoint-allow', env: 'SWITCHYARD_ENDPOINT_ALLOW' },
+  endpointDeny: { flag: '--endpoint-deny', env: 'SWITCHYARD_ENDPOINT_DENY' },
 };
 
 function fail(key: keyof HubConfig, value: unknown, allowed: string): never {
@@ -81,6 +94,28 @@ function oneOf<T extends string>(key: keyof HubConfig, value: unknown, allowed: 
   if (typeof value !== 'string' || !allowed.includes(value as T))
     fail(key, value, `must be one of ${allowed.join(', ')}`);
   return value as T;
+}
+
+function bool(key: keyof HubConfig, value: unknown): boolean {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return fail(key, value, 'must be true or false');
+}
+
+/** A JSON array of strings (config file) or a comma-separated string (flag, environment). */
+function cidrList(key: keyof HubConfig, value: unknown): string[] {
+  const list =
+    typeof value === 'string'
+      ? value.split(',').map((e) => e.trim())
+      : Array.isArray(value) && value.every((e) => typeof e === 'string')
+        ? (value as string[])
+        : fail(key, value, 'must be a list of CIDRs, addresses or host names (comma-separated)');
+  const entries = list.filter((e) => e !== '');
+  for (const entry of entries) {
+    const problem = entryProblem(entry);
+    if (problem) fail(key, value, problem);
+  }
+  return entries;
 }
 
 function text(key: keyof HubConfig, value: unknown): string {
@@ -170,6 +205,9 @@ export function loadConfig(
     poolSize: integer('poolSize', merged.poolSize, 1, 1000),
     retentionDays: integer('retentionDays', merged.retentionDays, 1, 36500),
     leaseSeconds: integer('leaseSeconds', merged.leaseSeconds, 1, 3600),
+    endpointLoopback: bool('endpointLoopback', merged.endpointLoopback),
+    endpointAllow: cidrList('endpointAllow', merged.endpointAllow),
+    endpointDeny: cidrList('endpointDeny', merged.endpointDeny),
   };
 }
 

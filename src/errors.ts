@@ -40,6 +40,10 @@ export const ERRORS = {
     message: 'JSON must be sent as UTF-8: charset must be utf-8 or absent.',
   },
   INVALID_OBJECT: { status: 422, message: 'Invalid object.' },
+  URL_REFUSED: {
+    status: 422,
+    message: "Endpoint URL refused by the hub's endpoint URL policy (docs/security.md).",
+  },
   INTERNAL: { status: 500, message: 'Internal error.' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable.' },
 } as const satisfies Record<string, { status: number; message: string }>;

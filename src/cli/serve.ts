@@ -18,6 +18,9 @@ interface ServeFlags {
   bodyLimit?: string;
   sqliteSync?: string;
   leaseSeconds?: string;
+  endpointLoopback?: string;
+  endpointAllow?: string;
+  endpointDeny?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -30,6 +33,9 @@ export function registerServe(program: Command): void {
     .option('--body-limit <bytes>', 'largest request body (default 1048576)')
     .option('--sqlite-sync <mode>', 'full (default) or normal; see docs/storage.md')
     .option('--lease-seconds <s>', 'delivery lease without heartbeat (default 30)')
+    .option('--endpoint-loopback <bool>', 'false refuses endpoints on loopback (default true)')
+    .option('--endpoint-allow <list>', 'CIDRs/hosts endpoints may use despite the built-in refusals')
+    .option('--endpoint-deny <list>', 'CIDRs/hosts endpoints may not use; see docs/security.md')
     .action(async (flags: ServeFlags) => {
       const config = configFrom(flags, {
         port: flags.port as never,
@@ -40,6 +46,9 @@ export function registerServe(program: Command): void {
         bodyLimit: flags.bodyLimit as never,
         sqliteSync: flags.sqliteSync as never,
         leaseSeconds: flags.leaseSeconds as never,
+        endpointLoopback: flags.endpointLoopback as never,
+        endpointAllow: flags.endpointAllow as never,
+        endpointDeny: flags.endpointDeny as never,
       });
       // one serving process per SQLite database (sqlite/process-lock.ts), held until it ends (and
       // kept referenced: a lock collected as garbage would close, and free, its file)

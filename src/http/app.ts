@@ -15,9 +15,11 @@ import { HubError, invalid } from '../errors.js';
 import { newId } from '../ids.js';
 import { jsonProblem } from '../json-limits.js';
 import type { Metrics } from '../metrics.js';
+import type { FetchOptions } from '../pipeline/integrations/fetch.js';
 import type { MessageValidator } from '../pipeline/message-validation.js';
 import { isConnectionLost } from '../storage/connection-lost.js';
 import type { Storage } from '../storage/contract.js';
+import type { UrlPolicy } from '../url-policy.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
 import { lazyChildLogger } from './lazy-logger.js';
@@ -53,6 +55,10 @@ export interface AppContext {
   metrics?: Metrics;
   /** Called after a store's mappings change, so the router recompiles them (routing issue). */
   onMappingsChanged?: (storeId: string) => void;
+  /** Which endpoint URLs stores may register (docs/security.md); none: only the URLs' syntax is checked. */
+  urlPolicy?: UrlPolicy;
+  /** How endpoint.json is fetched (the hub's guarded dispatcher, docs/security.md). */
+  fetchOptions?: FetchOptions;
 }
 
 export interface AppOptions {

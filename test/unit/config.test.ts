@@ -77,3 +77,33 @@ test('a config file with an unknown key or bad JSON is refused', () => {
   writeFileSync(broken, '{');
   assert.throws(() => loadConfig({}, {}, broken), /cannot read config file/);
 });
+
+test('endpoint URL policy settings: booleans and lists from every source, checked', () => {
+  const d = loadConfig({}, {});
+  assert.equal(d.endpointLoopback, true);
+  assert.deepEqual(d.endpointAllow, []);
+  assert.deepEqual(d.endpointDeny, []);
+  const c = loadConfig(
+    { endpointLoopback: 'false' },
+    { SWITCHYARD_ENDPOINT_ALLOW: '10.1.0.0/16, erp.internal', SWITCHYARD_ENDPOINT_DENY: '*.evil.example' },
+  );
+  assert.equal(c.endpointLoopback, false);
+  assert.deepEqual(c.endpointAllow, ['10.1.0.0/16', 'erp.internal']);
+  assert.deepEqual(c.endpointDeny, ['*.evil.example']);
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ endpointLoopback: false, endpointDeny: ['203.0.113.0/24'] }));
+  const f = loadConfig({}, {}, file);
+  assert.equal(f.endpointLoopback, false);
+  assert.deepEqual(f.endpointDeny, ['203.0.113.0/24']);
+  assert.throws(
+    () => loadConfig({}, { SWITCHYARD_ENDPOINT_LOOPBACK: 'no' }),
+    /invalid setting endpointLoopback \(--endpoint-loopback \/ SWITCHYARD_ENDPOINT_LOOPBACK\): "no" — must be true or false/,
+  );
+  assert.throws(
+    () => loadConfig({ endpointAllow: '10/8' }, {}),
+    /invalid setting endpointAllow .*"10\/8" is not a CIDR, an IP address or a host name/,
+  );
+  writeFileSync(file, JSON.stringify({ endpointDeny: [1] }));
+  assert.throws(() => loadConfig({}, {}, file), /invalid setting endpointDeny/);
+});

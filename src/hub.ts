@@ -11,6 +11,7 @@ import { MappingRouter } from './pipeline/router.js';
 import { type WorkerOptions, Workers } from './pipeline/workers.js';
 import type { Storage, Store } from './storage/contract.js';
 import { openStorage } from './storage/open.js';
+import { UrlPolicy } from './url-policy.js';
 
 export interface Hub {
   app: App;
@@ -72,6 +73,11 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
         workers.mappingsChanged(storeId);
       },
       adminToken: config.adminToken,
+      urlPolicy: new UrlPolicy({
+        loopback: config.endpointLoopback,
+        allow: config.endpointAllow,
+        deny: config.endpointDeny,
+      }),
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,
       // a worker-role process serves health checks only; the API is the api/all processes' job

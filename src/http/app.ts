@@ -15,7 +15,6 @@ import { HubError, invalid } from '../errors.js';
 import { newId } from '../ids.js';
 import { jsonProblem } from '../json-limits.js';
 import type { Metrics } from '../metrics.js';
-import type { FetchOptions } from '../pipeline/integrations/fetch.js';
 import type { MessageValidator } from '../pipeline/message-validation.js';
 import { isConnectionLost } from '../storage/connection-lost.js';
 import type { Storage } from '../storage/contract.js';
@@ -57,8 +56,6 @@ export interface AppContext {
   onMappingsChanged?: (storeId: string) => void;
   /** Which endpoint URLs stores may register (docs/security.md); none: only the URLs' syntax is checked. */
   urlPolicy?: UrlPolicy;
-  /** How endpoint.json is fetched (the hub's guarded dispatcher, docs/security.md). */
-  fetchOptions?: FetchOptions;
 }
 
 export interface AppOptions {

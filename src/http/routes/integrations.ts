@@ -7,6 +7,7 @@ import { type Integration, IntegrationNameTaken } from '../../storage/integratio
 import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';
+import { checkEndpointUrl } from '../url-check.js';
 import type { ItemAccess } from './by-id-or-name.js';
 import { integrationActionRoutes } from './integration-actions.js';
 import { IntegrationBody, ItemParams, integrationItems, presentIntegration } from './integration-schemas.js';
@@ -107,6 +108,7 @@ function registerCreate(app: App, ctx: AppContext) {
       const parsed = parseIntegration(req.body ?? query);
       if (!parsed.ok) throw invalid(parsed.errors);
       const fields = parsed.fields;
+      checkEndpointUrl(ctx.urlPolicy, fields.url);
       if (await ctx.storage.getIntegration(storeId, fields.name)) throw nameTaken();
       const now = Date.now();
       const descriptor = await discover(fields, undefined, [], now);
@@ -168,6 +170,7 @@ function registerUpdate(app: App, ctx: AppContext, integrations: ItemAccess<Inte
       const existing = await integrations.load(storeId, req.params.integration);
       const parsed = parseIntegration(req.body, existing);
       if (!parsed.ok) throw invalid(parsed.errors);
+      checkEndpointUrl(ctx.urlPolicy, parsed.fields.url, existing.url);
       const now = Date.now();
       const owned = await ownedMappings(ctx.storage, existing);
       const descriptor =

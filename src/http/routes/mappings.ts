@@ -14,6 +14,7 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, storeSecurity } from '../schemas.js';
+import { checkEndpointUrl } from '../url-check.js';
 import { byIdOrName, type ItemAccess, itemParams } from './by-id-or-name.js';
 
 const Filter = Type.Object({
@@ -171,6 +172,7 @@ function registerCreate(app: App, ctx: AppContext) {
     async function createMapping(req, reply) {
       const storeId = storeOf(req).id;
       const fields = parse(req.body);
+      checkEndpointUrl(ctx.urlPolicy, fields.url);
       if (await ctx.storage.findMappingByName(storeId, fields.name)) throw nameTaken();
       const created = await unlessNameTaken(() =>
         ctx.storage.createMapping(newMapping(fields, storeId, Date.now())),
@@ -224,6 +226,7 @@ function registerUpdate(app: App, ctx: AppContext, mappings: ItemAccess<Mapping>
       const updated = await untilUnchanged(async () => {
         const existing = await mappings.load(storeId, req.params.mapping_id);
         const fields = parse(req.body, existing);
+        checkEndpointUrl(ctx.urlPolicy, fields.url, existing.url);
         await checkRename(ctx, existing, fields);
         return unlessNameTaken(() =>
           ctx.storage.updateMapping(storeId, existing.id, fields, Date.now(), existing.version),

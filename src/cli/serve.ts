@@ -95,7 +95,7 @@ export function banner(
   const lines = [`Switchyard ${VERSION} listening on ${url} (${db}, role ${config.role})`];
   if (config.role === 'worker')
     lines.push(
-      '(a worker process: it serves /healthz and /readyz only; the API is served by the api and all roles)',
+      '(a worker process: it serves /healthz, /readyz and /metrics only; the API is served by the api and all roles)',
     );
   if (created) {
     const base = url.replace('0.0.0.0', '127.0.0.1');

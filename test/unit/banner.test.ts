@@ -14,7 +14,7 @@ test("the first start's banner shows the Default Store and a curl push; a worker
     'http://127.0.0.1:4000',
     created,
   );
-  assert.match(worker, /a worker process: it serves \/healthz and \/readyz only/);
+  assert.match(worker, /a worker process: it serves \/healthz, \/readyz and \/metrics only/);
   assert.match(worker, /token: +sy_token/);
   assert.doesNotMatch(worker, /curl/);
 });

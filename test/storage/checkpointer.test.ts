@@ -61,7 +61,10 @@ test('under writes that never pause, the log keeps starting over instead of grow
   // size is its high-water mark, so one stretch in which the worker thread got no CPU stays in it:
   // 0.16-0.19 frames a write on a quiet machine, 0.59 under concurrent test files, 1.16 once on a
   // loaded CI machine. Twice the write count would be the log never starting over.
-  assert.ok(walFrames < written * 1.5, `the WAL grew to ${Math.round(walFrames)} frames for ${written} writes`);
+  assert.ok(
+    walFrames < written * 1.5,
+    `the WAL grew to ${Math.round(walFrames)} frames for ${written} writes`,
+  );
 });
 
 /** The checkpoint sequence number of a WAL file: bytes 12-15 of its header, big-endian. */

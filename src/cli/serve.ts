@@ -5,6 +5,7 @@ import { isPostgresUrl, openStorage, sqliteFile } from '../storage/open.js';
 import { lockSqliteDatabase } from '../storage/sqlite/process-lock.js';
 import { VERSION } from '../version.js';
 import { configFrom, databaseOptions } from './options.js';
+import { stopWithParent } from './parent-watch.js';
 
 interface ServeFlags {
   port?: string;
@@ -81,6 +82,7 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      stopWithParent(() => stop('parent process ended'));
     });
 }
 

@@ -15,6 +15,8 @@ export interface HubConfig {
   /** Largest request body accepted, in bytes (413 above it). */
   bodyLimit: number;
   logLevel: LogLevel;
+  /** json, pretty, or auto: pretty when stdout is a terminal (src/log-output.ts). */
+  logFormat: 'auto' | 'json' | 'pretty';
   sqliteSync: 'full' | 'normal';
   /** Connections per process to PostgreSQL. */
   poolSize: number;
@@ -39,6 +41,7 @@ export const DEFAULTS: HubConfig = {
   role: 'all',
   bodyLimit: 1024 * 1024,
   logLevel: 'info',
+  logFormat: 'auto',
   sqliteSync: 'full',
   poolSize: 10,
   retentionDays: 30,
@@ -62,6 +65,7 @@ const SOURCES: Record<keyof HubConfig, { flag?: string; env: string }> = {
   role: { flag: '--role', env: 'SWITCHYARD_ROLE' },
   bodyLimit: { flag: '--body-limit', env: 'SWITCHYARD_BODY_LIMIT' },
   logLevel: { flag: '--log-level', env: 'LOG_LEVEL' },
+  logFormat: { flag: '--log-format', env: 'LOG_FORMAT' },
   sqliteSync: { flag: '--sqlite-sync', env: 'SWITCHYARD_SQLITE_SYNC' },
   // no command-line flags for these two: environment or config file only (docs/configuration.md)
   poolSize: { env: 'SWITCHYARD_POOL_SIZE' },
@@ -201,6 +205,7 @@ export function loadConfig(
       'trace',
       'silent',
     ] as const),
+    logFormat: oneOf('logFormat', merged.logFormat, ['auto', 'json', 'pretty'] as const),
     sqliteSync: oneOf('sqliteSync', merged.sqliteSync, ['full', 'normal'] as const),
     poolSize: integer('poolSize', merged.poolSize, 1, 1000),
     retentionDays: integer('retentionDays', merged.retentionDays, 1, 36500),

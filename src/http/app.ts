@@ -22,6 +22,7 @@ import type { UrlPolicy } from '../url-policy.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
 import { lazyChildLogger } from './lazy-logger.js';
+import { RequestLogController } from './request-log.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
@@ -91,6 +92,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
       (reply as FastifyReply).code(e.status).send(e.body());
     },
     childLoggerFactory: lazyChildLogger,
+    logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.setValidatorCompiler(validatorCompiler);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -6,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
+import { eventually } from '../helpers/endpoint.js';
 import { bannerCredentials, cli, ROOT, type ServerProcess, serve } from '../helpers/process.js';
 
 const seed = join(ROOT, 'test/fixtures/new_product.json');
@@ -87,7 +89,7 @@ describe('CLI', () => {
     let data: string;
     before(async () => {
       data = mkdtempSync(join(tmpdir(), 'switchyard-serve-'));
-      server = await serve(['--data', data, '--admin-token', 'cli-admin-token-1234']);
+      server = await serve(['--data', data, '--admin-token', 'cli-admin-token-1234', '--log-level', 'info']);
     });
     after(async () => {
       server.child.kill('SIGTERM');
@@ -119,13 +121,28 @@ describe('CLI', () => {
       assert.equal(cli(['store', 'list', '--json', '--data', data]).status, 0);
     });
 
-    test('first start creates the Default Store and prints a ready curl command', () => {
+    test('first start prints the banner before any log line, and its push runs as printed', async () => {
+      // the banner is written once the port is bound, Fastify's "Server listening" line before that
+      await eventually(async () => /Server listening/.test(server.output()), 5000, 'the held log lines');
       const out = server.output();
-      assert.match(out, /Created "Default Store"/);
-      assert.match(
-        out,
-        /curl --data @new_product\.json -H "X-Augury-Token:sy_\S+" -H "Content-Type:application\/json" http:\/\/127\.0\.0\.1:\d+\/api\/stores\/\S+\/messages/,
-      );
+      assert.match(out, /^Switchyard \S+ listening on http:\/\/127\.0\.0\.1:\d+ /);
+      assert.ok(out.indexOf('Created "Default Store"') < out.indexOf('Server listening'), out);
+      const exports = /^ {2}(export HUB=.*)$/m.exec(out)?.[1];
+      const curl = /^ {2}(curl .*)$/m.exec(out)?.[1];
+      assert.ok(exports && curl, out);
+      // pasted into a shell anywhere: not in the repository, where no sample file lies about
+      const cwd = mkdtempSync(join(tmpdir(), 'switchyard-paste-'));
+      try {
+        const pasted = spawnSync('sh', ['-c', `${exports}\n${curl} --silent --write-out '\\n%{http_code}'`], {
+          cwd,
+          encoding: 'utf8',
+        });
+        const [body, status] = pasted.stdout.trim().split('\n');
+        assert.equal(status, '201', pasted.stdout + pasted.stderr);
+        assert.match(JSON.parse(body ?? '').message_id, /^[0-9a-f-]{36}$/);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
     });
 
     test('push FILE answers with the echo and an id', () => {

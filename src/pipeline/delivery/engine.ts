@@ -444,8 +444,7 @@ export class DeliveryEngine {
   }
 }
 
-/** `<integration>.<service>`: the integration's name is the mapping name's first segment. */
-
+/** Hands a leased copy back to pending untouched: no attempt is counted (shutdown, a damaged row). */
 function released(m: LeasedMessage): Settlement {
   return {
     id: m.id,

@@ -14,7 +14,15 @@ const PURGE_BATCH = 500;
 /** … with this pause between batches, for at most this long a housekeeping round (then a poll). */
 const PURGE_PAUSE_MS = 100;
 const PURGE_ROUND_MS = 5_000;
-const SWEEP_EVERY_MS = 15_000;
+/**
+ * How often expired leases go back to pending: a sixth of the lease, between 1 s and 15 s (5 s at
+ * the default 30 s lease). A dead process's copies wait for their lease to run out and then at
+ * most this long, so a takeover takes at most lease + lease/6 (docs/cluster.md, "Takeover"). The
+ * sweep is one indexed UPDATE that finds nothing on a healthy hub.
+ */
+export function sweepEveryMs(leaseMs: number): number {
+  return Math.min(15_000, Math.max(1_000, Math.round(leaseMs / 6)));
+}
 
 export interface WorkerOptions {
   /** How long shutdown waits for in-flight deliveries before aborting them. */
@@ -77,7 +85,7 @@ export class Workers {
         return 0;
       },
       log,
-      { pollMs: options.sweepEveryMs ?? SWEEP_EVERY_MS, connection },
+      { pollMs: options.sweepEveryMs ?? sweepEveryMs(options.engine?.leaseMs ?? 30_000), connection },
     );
     const retentionMs = options.retentionMs;
     this.housekeeping = new WorkerLoop(

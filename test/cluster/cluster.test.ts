@@ -206,4 +206,74 @@ describe('cluster: processes sharing one PostgreSQL database', { skip: !url }, (
       await endpoint.close();
     }
   });
+
+  test('a killed worker holds only what its lanes could start, and another takes over within lease + sweep', async () => {
+    // the endpoint answers nothing while the first worker runs: its copies stay leased to it
+    let open = false;
+    const endpoint = await TestEndpoint.start(async () => {
+      while (!open) await new Promise((r) => setTimeout(r, 20));
+      return { body: {} };
+    });
+    try {
+      // the earlier tests' processes would share the work: only this test's run from here
+      for (const p of procs)
+        if (p.child.exitCode === null) {
+          p.child.kill('SIGTERM');
+          await p.exited;
+        }
+      const api1 = await start(['--role', 'api']);
+      const concurrency = 2;
+      const mapping = await api(api1.url, token, 'POST', `/api/stores/${storeId}/mappings`, {
+        name: 'takeover.sink',
+        url: `${endpoint.url}/takeover`,
+        token: 'x',
+        messages: ['acme:takeover:x'],
+        options: { concurrency },
+      });
+      assert.equal(mapping.status, 201, JSON.stringify(mapping.body));
+      const worker = await start(['--role', 'worker']);
+      const n = 60;
+      for (let i = 0; i < n; i++) {
+        const pushed = await api(api1.url, token, 'POST', `/api/stores/${storeId}/messages`, {
+          message: 'acme:takeover:x',
+          payload: { i },
+        });
+        assert.equal(pushed.status, 201);
+      }
+      const counts = async () =>
+        (await api(api1.url, token, 'GET', `/api/stores/${storeId}/queues`)).body as Record<
+          'incoming' | 'pending' | 'running' | 'failing',
+          number
+        >;
+      await eventually(async () => (await counts()).incoming === 0, 15_000, 'intake');
+      await endpoint.waitFor(concurrency, 15_000);
+      await new Promise((r) => setTimeout(r, 300)); // a lease statement that would take more, has
+      const held = (await counts()).running;
+      // what runs plus one wave queued per lane, and the few a lease takes for new lanes
+      // (src/pipeline/delivery/lease-room.ts): not the 100 of a lease statement's batch
+      assert.ok(held >= concurrency && held <= 16 + 2 * concurrency, `the worker holds ${held}`);
+
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      const killedAt = Date.now();
+      open = true;
+      await start(['--role', 'worker']);
+      await eventually(
+        async () => {
+          const c = await counts();
+          return c.pending + c.running + c.failing === 0;
+        },
+        20_000,
+        'every copy delivered',
+      );
+      // --lease-seconds 3: the leases run out 3 s after their last renewal (at most a third of
+      // that before the kill), and the sweeper runs every second (a sixth of 3 s, at least 1 s)
+      const took = Date.now() - killedAt;
+      assert.ok(took < 3_000 + 1_000 + 3_000, `the takeover took ${took} ms`);
+      assert.ok(endpoint.received.length >= n);
+    } finally {
+      open = true;
+      await endpoint.close();
+    }
+  });
 });

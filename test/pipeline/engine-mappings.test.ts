@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { NEW_LANE_ROOM } from '../../src/pipeline/delivery/lease-room.js';
 import { backends } from '../helpers/databases.js';
 import { TestEndpoint } from '../helpers/endpoint.js';
 import { intakeTo, manualEngine, wrapStorage } from '../helpers/engine.js';
@@ -35,15 +36,16 @@ for (const backend of backends()) {
           }
           await intakeTo(storage, [mapping]);
         };
-        await pushAndRoute(30);
-        assert.equal(await engine.step(), 30);
-        await endpoint.waitFor(30);
-        assert.equal(reads, 1, 'thirty copies, one read');
+        // an engine with no lanes leases NEW_LANE_ROOM copies at most (lease-room.ts)
+        await pushAndRoute(NEW_LANE_ROOM);
+        assert.equal(await engine.step(), NEW_LANE_ROOM);
+        await endpoint.waitFor(NEW_LANE_ROOM);
+        assert.equal(reads, 1, `${NEW_LANE_ROOM} copies, one read`);
 
         engine.forgetMappings(t.storeId);
         await pushAndRoute(5);
         assert.equal(await engine.step(), 5);
-        await endpoint.waitFor(35);
+        await endpoint.waitFor(NEW_LANE_ROOM + 5);
         assert.equal(reads, 2, 'read again once forgotten');
       } finally {
         await engine.stop(1000);

@@ -7,6 +7,7 @@ import type { Storage } from '../../storage/contract.js';
 import type { CopyHandover, LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';
 import { type Exchange, post } from './http.js';
+import { type LaneLoad, leaseRoom } from './lease-room.js';
 import { settle } from './outcome.js';
 import { buildServiceRequest, parametersFor, type ServiceRequest } from './request.js';
 
@@ -65,7 +66,13 @@ export class DeliveryEngine {
   });
   private readonly lanes = new Map<
     string,
-    { running: number; queue: LeasedMessage[]; retry?: NodeJS.Timeout | undefined }
+    {
+      running: number;
+      queue: LeasedMessage[];
+      /** The mapping's concurrency, known once the lane has read its mapping (see leaseRoom). */
+      limit?: number | undefined;
+      retry?: NodeJS.Timeout | undefined;
+    }
   >();
   /** Mappings by id, kept 2 s: changes made through this process are dropped at once (forgetMappings). */
   private readonly mappings = new Map<
@@ -148,6 +155,7 @@ export class DeliveryEngine {
         const nearlyIdle = HANDOVER_BELOW - this.exchanging - waiting;
         const room = Math.min(
           this.maxInFlight - this.inFlight - waiting - this.leasing,
+          this.room() - this.leasing,
           bulk ? Number.POSITIVE_INFINITY : nearlyIdle,
         );
         const taken: number[] = [];
@@ -209,7 +217,12 @@ export class DeliveryEngine {
     }
     const lease = `${this.owner}:${++this.leaseSeq}`;
     const marks = this.backlogMarks;
-    const limit = Math.min(free, this.batch);
+    const limit = Math.min(free, this.batch, this.room());
+    if (limit <= 0) {
+      // the lanes have a wave queued already: the next delivery to finish wakes the loop
+      this.starved = true;
+      return 0;
+    }
     this.leasing = limit;
     let leased: LeasedMessage[];
     try {
@@ -226,6 +239,14 @@ export class DeliveryEngine {
     }
     for (const m of leased) this.enqueue(m);
     return leased.length;
+  }
+
+  /** How many copies the lanes can start soon (see lease-room.ts): a lease takes no more. */
+  private room(): number {
+    const loads: LaneLoad[] = [];
+    for (const lane of this.lanes.values())
+      loads.push({ running: lane.running, queued: lane.queue.length, limit: lane.limit });
+    return leaseRoom(loads) - this.reserved;
   }
 
   /** Stop leasing; wait up to `graceMs` for in-flight deliveries, then abort them (released, not counted). */
@@ -284,6 +305,7 @@ export class DeliveryEngine {
       return;
     }
     const limit = mapping?.options.concurrency ?? 1;
+    lane.limit = limit;
     while (lane.queue.length > 0 && lane.running < limit && !this.stopping) {
       const m = lane.queue.shift()!;
       this.queued--;

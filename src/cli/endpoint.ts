@@ -5,7 +5,32 @@ import type { Command } from 'commander';
  * `switchyard endpoint echo`: the smallest endpoint service there is. It answers every service
  * request with `{"message_id": …}` (the original hub's minimal success reply) and prints one line
  * per request, so a new user can watch a full round trip: push → route → deliver → archived.
+ * It also describes itself at `GET /endpoint.json`, so it can be added as an integration and
+ * signed up for (docs/integrations.md).
  */
+const DESCRIPTOR = {
+  name: 'echo',
+  display: 'Echo endpoint',
+  description: 'Answers every service request with its message_id (switchyard endpoint echo).',
+  services: [
+    {
+      name: 'products',
+      path: '/products',
+      description: 'Receives product messages.',
+      recommends: { messages: ['product:new', 'product:update'] },
+    },
+    {
+      name: 'orders',
+      path: '/orders',
+      description: 'Receives order messages.',
+      requires: {
+        parameters: [{ name: 'greeting', description: 'Sent back with nothing', default: 'hello' }],
+      },
+      recommends: { messages: ['order:new', 'order:updated'] },
+    },
+  ],
+};
+
 export function registerEndpoint(program: Command): void {
   const endpoint = program.command('endpoint').description('Tiny local endpoints for trying the hub');
   endpoint
@@ -16,6 +41,11 @@ export function registerEndpoint(program: Command): void {
     .option('--token <token>', 'answer 401 unless X-Augury-Token (or X-Hub-Token) equals this')
     .action(async (opts: { port: string; host: string; token?: string }) => {
       const server = createServer((req, res) => {
+        if (req.method === 'GET' && req.url?.split('?')[0] === '/endpoint.json') {
+          process.stdout.write(`${new Date().toISOString()} GET /endpoint.json\n`);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(DESCRIPTOR));
+          return;
+        }
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {

@@ -332,7 +332,11 @@ for (const backend of backends()) {
         filters: [{ path: 'payload.order.line_items.*.sku', operator: 'begin', value: 'Z' }],
       });
       const lineItems = Array.from({ length: 30 }, (_, i) => ({ sku: `S${i}`, quantity: i === 0 ? 2 : 5 }));
-      const countsBefore = (await t.get('queues')).body;
+      // every message the store has, in any queue and state: earlier tests' copies still move
+      // between states (a retry, an archive), but explain must add none
+      const total = async () =>
+        Object.values((await t.get('queues')).body as Record<string, number>).reduce((a, b) => a + b, 0);
+      const countsBefore = await total();
       const res = await call(t, 'POST', 'route/explain', {
         message: 'order:new',
         payload: { order: { number: 'R100', status: 'complete', line_items: lineItems } },
@@ -369,7 +373,7 @@ for (const backend of backends()) {
       assert.equal(byName['x.long'].mapping_id, long.id);
       assert.equal(byName['x.long'].filter.seen.length, 20);
       assert.equal(byName['x.long'].filter.seen[0], 'S0');
-      assert.deepEqual((await t.get('queues')).body, countsBefore, 'explain stores nothing');
+      assert.equal(await total(), countsBefore, 'explain stores nothing');
 
       const bad = await call(t, 'POST', 'route/explain', { message: 'Order New', payload: [] });
       assert.equal(bad.status, 422);

@@ -7,6 +7,7 @@ import { Metrics } from './metrics.js';
 import { ConnectionWatch } from './pipeline/connection-watch.js';
 import type { Router } from './pipeline/intake.js';
 import { MessageValidator } from './pipeline/message-validation.js';
+import { outboundAgent } from './pipeline/outbound.js';
 import { MappingRouter } from './pipeline/router.js';
 import { type WorkerOptions, Workers } from './pipeline/workers.js';
 import type { Storage, Store } from './storage/contract.js';
@@ -51,13 +52,15 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     recheckMs: storage.database.singleProcess ? 2000 : 0,
   });
   const validator = new MessageValidator(storage);
+  const urlPolicy = urlPolicyOf(config);
+  const outbound = outboundAgent(urlPolicy, { connections: 8 });
   const metrics = new Metrics();
   storage.observeSyncs((seconds) => metrics.walSync.observe(seconds));
   const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, {
     metrics,
     retentionMs: config.retentionDays * 24 * 60 * 60 * 1000,
     ...options.workers,
-    engine: { leaseMs: config.leaseSeconds * 1000, ...options.workers?.engine },
+    engine: { leaseMs: config.leaseSeconds * 1000, urlPolicy, ...options.workers?.engine },
   });
   let unsubscribe = async () => {};
 
@@ -73,11 +76,8 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
         workers.mappingsChanged(storeId);
       },
       adminToken: config.adminToken,
-      urlPolicy: new UrlPolicy({
-        loopback: config.endpointLoopback,
-        allow: config.endpointAllow,
-        deny: config.endpointDeny,
-      }),
+      urlPolicy,
+      outbound,
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,
       // a worker-role process serves health checks only; the API is the api/all processes' job
@@ -128,9 +128,22 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
         await workers.stop();
       }
       await app.close();
+      await outbound.close();
       if (!options.storage) await storage.close();
     },
   };
+}
+
+/**
+ * The one endpoint URL policy of a process: checked on the URLs stores register (http) and on every
+ * address the hub connects to for them (deliveries, endpoint.json fetches: pipeline/outbound.ts).
+ */
+function urlPolicyOf(config: HubConfig): UrlPolicy {
+  return new UrlPolicy({
+    loopback: config.endpointLoopback,
+    allow: config.endpointAllow,
+    deny: config.endpointDeny,
+  });
 }
 
 /**

@@ -11,6 +11,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import type { Dispatcher } from 'undici';
 import { HubError, invalid } from '../errors.js';
 import { newId } from '../ids.js';
 import { jsonProblem } from '../json-limits.js';
@@ -57,6 +58,8 @@ export interface AppContext {
   onMappingsChanged?: (storeId: string) => void;
   /** Which endpoint URLs stores may register (docs/security.md); none: only the URLs' syntax is checked. */
   urlPolicy?: UrlPolicy;
+  /** Connections for the hub's own requests (endpoint.json), which obey that policy (pipeline/outbound.ts). */
+  outbound?: Dispatcher;
 }
 
 export interface AppOptions {

@@ -1,4 +1,6 @@
+import type { Dispatcher } from 'undici';
 import { HubError } from '../errors.js';
+import type { FetchOptions } from '../pipeline/integrations/fetch.js';
 import { refusal, type UrlPolicy } from '../url-policy.js';
 
 /**
@@ -10,4 +12,9 @@ export function checkEndpointUrl(policy: UrlPolicy | undefined, url: string, pre
   if (!policy || url === previous) return;
   const why = policy.checkUrl(url);
   if (why) throw new HubError('URL_REFUSED', { '/url': [refusal(why)] });
+}
+
+/** How the hub fetches an integration's endpoint.json: over its policy-checked connections. */
+export function fetchWith(ctx: { outbound?: Dispatcher | undefined }): FetchOptions | undefined {
+  return ctx.outbound ? { dispatcher: ctx.outbound } : undefined;
 }

@@ -7,6 +7,7 @@ import { MappingChanged, MappingNameTaken, untilUnchanged } from '../../storage/
 import type { App, AppContext } from '../app.js';
 import { storeOf } from '../guards.js';
 import { storeSecurity } from '../schemas.js';
+import { fetchWith } from '../url-check.js';
 import type { ItemAccess } from './by-id-or-name.js';
 import {
   IntegrationBody,
@@ -66,7 +67,7 @@ function registerRefresh(app: App, ctx: AppContext, integrations: ItemAccess<Int
       const existing = await integrations.load(storeId, req.params.integration);
       const now = Date.now();
       const owned = await ownedMappings(ctx.storage, existing);
-      const descriptor = await discover(existing, existing, owned, now);
+      const descriptor = await discover(existing, existing, owned, now, fetchWith(ctx));
       const updated = integrations.written(
         await ctx.storage.updateIntegration({ ...existing, ...descriptor, updated_at: now }),
       );

@@ -7,7 +7,7 @@ import { type Integration, IntegrationNameTaken } from '../../storage/integratio
 import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';
-import { checkEndpointUrl } from '../url-check.js';
+import { checkEndpointUrl, fetchWith } from '../url-check.js';
 import type { ItemAccess } from './by-id-or-name.js';
 import { integrationActionRoutes } from './integration-actions.js';
 import { IntegrationBody, ItemParams, integrationItems, presentIntegration } from './integration-schemas.js';
@@ -111,7 +111,7 @@ function registerCreate(app: App, ctx: AppContext) {
       checkEndpointUrl(ctx.urlPolicy, fields.url);
       if (await ctx.storage.getIntegration(storeId, fields.name)) throw nameTaken();
       const now = Date.now();
-      const descriptor = await discover(fields, undefined, [], now);
+      const descriptor = await discover(fields, undefined, [], now, fetchWith(ctx));
       let created: Integration;
       try {
         created = await ctx.storage.createIntegration({
@@ -174,7 +174,9 @@ function registerUpdate(app: App, ctx: AppContext, integrations: ItemAccess<Inte
       const now = Date.now();
       const owned = await ownedMappings(ctx.storage, existing);
       const descriptor =
-        parsed.fields.url !== existing.url ? await discover(parsed.fields, existing, owned, now) : {};
+        parsed.fields.url !== existing.url
+          ? await discover(parsed.fields, existing, owned, now, fetchWith(ctx))
+          : {};
       const updated = integrations.written(
         await ctx.storage.updateIntegration({
           ...existing,

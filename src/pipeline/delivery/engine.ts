@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { Metrics } from '../../metrics.js';
 import type { Storage } from '../../storage/contract.js';
 import type { CopyHandover, LeasedMessage, Settlement } from '../../storage/delivery-contract.js';
 import type { Mapping } from '../../storage/mapping-contract.js';
+import type { UrlPolicy } from '../../url-policy.js';
+import { outboundAgent } from '../outbound.js';
 import { type Exchange, post } from './http.js';
 import { type LaneLoad, leaseRoom } from './lease-room.js';
 import { settle } from './outcome.js';
@@ -44,6 +46,8 @@ export interface EngineOptions {
    * hands its messages to another worker. Default 30 s.
    */
   leaseMs?: number;
+  /** The endpoint URL policy, applied to every connection (none: connections are not checked). */
+  urlPolicy?: UrlPolicy;
   /** The least time between two leases that skip saturated lanes (default 25 ms; see step). */
   excludingLeaseEveryMs?: number;
 }
@@ -59,11 +63,8 @@ export interface EngineOptions {
 export class DeliveryEngine {
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private leaseSeq = 0;
-  private readonly agent = new Agent({
-    connections: 64,
-    keepAliveTimeout: 10_000,
-    keepAliveMaxTimeout: 60_000,
-  });
+  /** Connections obey the endpoint URL policy on the address they reach (pipeline/outbound.ts). */
+  private readonly agent: Agent;
   private readonly lanes = new Map<
     string,
     {
@@ -127,6 +128,11 @@ export class DeliveryEngine {
     options: EngineOptions = {},
     private readonly metrics?: Metrics,
   ) {
+    this.agent = outboundAgent(options.urlPolicy, {
+      connections: 64,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+    });
     this.maxInFlight = options.maxInFlight ?? 256;
     this.batch = options.batch ?? 100;
     this.leaseMs = options.leaseMs ?? 30_000;

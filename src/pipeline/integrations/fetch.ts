@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { jsonProblem } from '../../json-limits.js';
 import { VERSION } from '../../version.js';
 
@@ -15,6 +15,8 @@ export interface FetchOptions {
   timeoutMs?: number;
   maxBytes?: number;
   maxRedirects?: number;
+  /** The connections to use: the hub's, which obey the endpoint URL policy (pipeline/outbound.ts). */
+  dispatcher?: Dispatcher;
 }
 
 export const FETCH_DEFAULTS = { timeoutMs: 5000, maxBytes: 256 * 1024, maxRedirects: 3 } as const;
@@ -26,7 +28,7 @@ export function descriptorUrl(base: string): string {
 }
 
 export async function fetchDescriptor(base: string, options: FetchOptions = {}): Promise<FetchResult> {
-  const { timeoutMs, maxBytes, maxRedirects } = { ...FETCH_DEFAULTS, ...options };
+  const { timeoutMs, maxBytes, maxRedirects, dispatcher } = { ...FETCH_DEFAULTS, ...options };
   const first = descriptorUrl(base);
   const signal = AbortSignal.timeout(timeoutMs);
   let url = first;
@@ -36,6 +38,7 @@ export async function fetchDescriptor(base: string, options: FetchOptions = {}):
         method: 'GET',
         headers: { accept: 'application/json', 'user-agent': `switchyard/${VERSION}` },
         signal,
+        ...(dispatcher ? { dispatcher } : {}),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });

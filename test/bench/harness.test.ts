@@ -27,7 +27,7 @@ test("a process with worker threads: the main thread's profile is the one picked
   const script = `
     const { Worker } = require('node:worker_threads');
     const w = new Worker('const t = Date.now(); while (Date.now() - t < 300) {}', { eval: true });
-    function mainSpin() { const t = Date.now(); let x = 0; while (Date.now() - t < 300) x++; return x; }
+    function mainSpin() { const t = Date.now(); let x = 0; while (Date.now() - t < 800) x++; return x; }
     mainSpin();
     w.on('exit', () => process.stdout.write(String(process.pid)));`;
   const child = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', out, '-e', script], {
@@ -43,7 +43,9 @@ test("a process with worker threads: the main thread's profile is the one picked
   assert.equal(mainThreadProfile(files, pid + 1), undefined, "another process's pid matches nothing");
   const summary = summariseProfile(join(out, main), 5);
   assert.match(summary.functions[0]!.name, /^mainSpin /, JSON.stringify(summary.functions));
-  assert.ok(summary.busy > 50, `busy ${summary.busy} %`);
+  // the spin is most of the run (start-up and the worker's exit are the rest), less on a machine
+  // whose cores are busy with other work
+  assert.ok(summary.busy > 30, `busy ${summary.busy} %`);
 });
 
 test('a profile summary keeps to its window and leaves idle samples out of the shares', () => {

@@ -14,6 +14,8 @@ export interface HubConfig {
   role: Role;
   /** Largest request body accepted, in bytes (413 above it). */
   bodyLimit: number;
+  /** HTTP connections open at once; past it a new one is closed (http/connections.ts). */
+  maxConnections: number;
   logLevel: LogLevel;
   /** json, pretty, or auto: pretty when stdout is a terminal (src/log-output.ts). */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -40,6 +42,7 @@ export const DEFAULTS: HubConfig = {
   adminToken: undefined,
   role: 'all',
   bodyLimit: 1024 * 1024,
+  maxConnections: 10_000,
   logLevel: 'info',
   logFormat: 'auto',
   sqliteSync: 'full',
@@ -64,6 +67,7 @@ const SOURCES: Record<keyof HubConfig, { flag?: string; env: string }> = {
   adminToken: { flag: '--admin-token', env: 'SWITCHYARD_ADMIN_TOKEN' },
   role: { flag: '--role', env: 'SWITCHYARD_ROLE' },
   bodyLimit: { flag: '--body-limit', env: 'SWITCHYARD_BODY_LIMIT' },
+  maxConnections: { flag: '--max-connections', env: 'SWITCHYARD_MAX_CONNECTIONS' },
   logLevel: { flag: '--log-level', env: 'LOG_LEVEL' },
   logFormat: { flag: '--log-format', env: 'LOG_FORMAT' },
   sqliteSync: { flag: '--sqlite-sync', env: 'SWITCHYARD_SQLITE_SYNC' },
@@ -196,6 +200,7 @@ export function loadConfig(
     adminToken: merged.adminToken === undefined ? undefined : checkAdminToken(merged.adminToken),
     role: oneOf('role', merged.role, ['all', 'api', 'worker'] as const),
     bodyLimit: integer('bodyLimit', merged.bodyLimit, 1024, 64 * 1024 * 1024),
+    maxConnections: integer('maxConnections', merged.maxConnections, 1, 1_000_000),
     logLevel: oneOf('logLevel', merged.logLevel, [
       'fatal',
       'error',

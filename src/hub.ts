@@ -2,6 +2,7 @@ import pino, { type Logger } from 'pino';
 import type { HubConfig } from './config.js';
 import { type App, buildApp } from './http/app.js';
 import { StoreAuth } from './http/auth.js';
+import type { ConnectionLimits } from './http/connections.js';
 import { newStore } from './http/routes/stores.js';
 import { Metrics } from './metrics.js';
 import { ConnectionWatch } from './pipeline/connection-watch.js';
@@ -31,6 +32,8 @@ export interface HubOptions {
   /** Bind the HTTP port (default true). */
   listen?: boolean;
   workers?: WorkerOptions;
+  /** Connection timeouts other than the defaults (tests); the cap comes from the config. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 /**
@@ -84,7 +87,10 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       apiRoutes: config.role !== 'worker',
       metrics,
     },
-    { logger: log.child({ component: 'http' }) },
+    {
+      logger: log.child({ component: 'http' }),
+      connections: { maxConnections: config.maxConnections, ...options.connections },
+    },
   );
 
   if (runsWorkers) {

@@ -21,6 +21,7 @@ interface ServeFlags {
   logLevel?: string;
   logFormat?: string;
   bodyLimit?: string;
+  maxConnections?: string;
   sqliteSync?: string;
   leaseSeconds?: string;
   endpointLoopback?: string;
@@ -40,6 +41,7 @@ export function registerServe(program: Command): void {
       'auto (pretty on a terminal, else json) | json | pretty (env LOG_FORMAT)',
     )
     .option('--body-limit <bytes>', 'largest request body (default 1048576)')
+    .option('--max-connections <n>', 'HTTP connections open at once (default 10000)')
     .option('--sqlite-sync <mode>', 'full (default) or normal; see docs/storage.md')
     .option('--lease-seconds <s>', 'delivery lease without heartbeat (default 30)')
     .option('--endpoint-loopback <bool>', 'false refuses endpoints on loopback (default true)')
@@ -54,6 +56,7 @@ export function registerServe(program: Command): void {
         logLevel: flags.logLevel as never,
         logFormat: flags.logFormat as never,
         bodyLimit: flags.bodyLimit as never,
+        maxConnections: flags.maxConnections as never,
         sqliteSync: flags.sqliteSync as never,
         leaseSeconds: flags.leaseSeconds as never,
         endpointLoopback: flags.endpointLoopback as never,

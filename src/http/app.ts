@@ -22,6 +22,12 @@ import type { Storage } from '../storage/contract.js';
 import type { UrlPolicy } from '../url-policy.js';
 import { VERSION } from '../version.js';
 import type { StoreAuth } from './auth.js';
+import {
+  CONNECTION_DEFAULTS,
+  type ConnectionLimits,
+  guardConnections,
+  serverOptions,
+} from './connections.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { RequestLogController } from './request-log.js';
 import { explainRoutes } from './routes/explain.js';
@@ -65,6 +71,8 @@ export interface AppContext {
 export interface AppOptions {
   /** A pino logger to use (the hub's); without one the app does not log. */
   logger?: FastifyBaseLogger;
+  /** Timeouts and the cap on connections (connections.ts); CONNECTION_DEFAULTS where not given. */
+  connections?: Partial<ConnectionLimits>;
 }
 
 export type App = FastifyInstance<
@@ -80,8 +88,10 @@ export type App = FastifyInstance<
  * a port. Routes are one plugin per resource; errors from any layer are shaped here, once.
  */
 export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promise<App> {
+  const limits = { ...CONNECTION_DEFAULTS, ...options.connections };
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    ...serverOptions(limits),
     bodyLimit: ctx.bodyLimit,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     requestIdHeader: 'x-request-id',
@@ -98,6 +108,7 @@ export async function buildApp(ctx: AppContext, options: AppOptions = {}): Promi
     logController: new RequestLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  guardConnections(app.server, limits);
   app.setValidatorCompiler(validatorCompiler);
   addRequestHooks(app, ctx.metrics);
   addJsonParser(app);

@@ -14,6 +14,9 @@ export interface HubConfig {
   role: Role;
   /** Largest request body accepted, in bytes (413 above it). */
   bodyLimit: number;
+  /** Pushes a second per store, and other store API requests a second per store; 0: unlimited. */
+  pushRate: number;
+  apiRate: number;
   /** HTTP connections open at once; past it a new one is closed (http/connections.ts). */
   maxConnections: number;
   logLevel: LogLevel;
@@ -43,6 +46,8 @@ export const DEFAULTS: HubConfig = {
   role: 'all',
   bodyLimit: 1024 * 1024,
   maxConnections: 10_000,
+  pushRate: 0,
+  apiRate: 0,
   logLevel: 'info',
   logFormat: 'auto',
   sqliteSync: 'full',
@@ -68,6 +73,8 @@ const SOURCES: Record<keyof HubConfig, { flag?: string; env: string }> = {
   role: { flag: '--role', env: 'SWITCHYARD_ROLE' },
   bodyLimit: { flag: '--body-limit', env: 'SWITCHYARD_BODY_LIMIT' },
   maxConnections: { flag: '--max-connections', env: 'SWITCHYARD_MAX_CONNECTIONS' },
+  pushRate: { flag: '--push-rate', env: 'SWITCHYARD_PUSH_RATE' },
+  apiRate: { flag: '--api-rate', env: 'SWITCHYARD_API_RATE' },
   logLevel: { flag: '--log-level', env: 'LOG_LEVEL' },
   logFormat: { flag: '--log-format', env: 'LOG_FORMAT' },
   sqliteSync: { flag: '--sqlite-sync', env: 'SWITCHYARD_SQLITE_SYNC' },
@@ -201,6 +208,8 @@ export function loadConfig(
     role: oneOf('role', merged.role, ['all', 'api', 'worker'] as const),
     bodyLimit: integer('bodyLimit', merged.bodyLimit, 1024, 64 * 1024 * 1024),
     maxConnections: integer('maxConnections', merged.maxConnections, 1, 1_000_000),
+    pushRate: integer('pushRate', merged.pushRate, 0, 1_000_000),
+    apiRate: integer('apiRate', merged.apiRate, 0, 1_000_000),
     logLevel: oneOf('logLevel', merged.logLevel, [
       'fatal',
       'error',

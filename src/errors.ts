@@ -44,6 +44,7 @@ export const ERRORS = {
     status: 422,
     message: "Endpoint URL refused by the hub's endpoint URL policy (docs/security.md).",
   },
+  RATE_LIMITED: { status: 429, message: 'Too many requests for this store.' },
   INTERNAL: { status: 500, message: 'Internal error.' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable.' },
 } as const satisfies Record<string, { status: number; message: string }>;

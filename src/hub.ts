@@ -3,6 +3,7 @@ import type { HubConfig } from './config.js';
 import { type App, buildApp } from './http/app.js';
 import { StoreAuth } from './http/auth.js';
 import type { ConnectionLimits } from './http/connections.js';
+import { RateLimiter } from './http/rate-limit.js';
 import { newStore } from './http/routes/stores.js';
 import { Metrics } from './metrics.js';
 import { ConnectionWatch } from './pipeline/connection-watch.js';
@@ -81,6 +82,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       adminToken: config.adminToken,
       urlPolicy,
       outbound,
+      limiter: new RateLimiter({ push: config.pushRate, api: config.apiRate }),
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,
       // a worker-role process serves health checks only; the API is the api/all processes' job

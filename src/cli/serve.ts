@@ -22,6 +22,8 @@ interface ServeFlags {
   logFormat?: string;
   bodyLimit?: string;
   maxConnections?: string;
+  pushRate?: string;
+  apiRate?: string;
   sqliteSync?: string;
   leaseSeconds?: string;
   endpointLoopback?: string;
@@ -42,6 +44,8 @@ export function registerServe(program: Command): void {
     )
     .option('--body-limit <bytes>', 'largest request body (default 1048576)')
     .option('--max-connections <n>', 'HTTP connections open at once (default 10000)')
+    .option('--push-rate <n>', 'pushes a second per store, 0 = unlimited (default 0)')
+    .option('--api-rate <n>', 'other store API requests a second per store, 0 = unlimited (default 0)')
     .option('--sqlite-sync <mode>', 'full (default) or normal; see docs/storage.md')
     .option('--lease-seconds <s>', 'delivery lease without heartbeat (default 30)')
     .option('--endpoint-loopback <bool>', 'false refuses endpoints on loopback (default true)')
@@ -57,6 +61,8 @@ export function registerServe(program: Command): void {
         logFormat: flags.logFormat as never,
         bodyLimit: flags.bodyLimit as never,
         maxConnections: flags.maxConnections as never,
+        pushRate: flags.pushRate as never,
+        apiRate: flags.apiRate as never,
         sqliteSync: flags.sqliteSync as never,
         leaseSeconds: flags.leaseSeconds as never,
         endpointLoopback: flags.endpointLoopback as never,

@@ -29,6 +29,7 @@ import {
   serverOptions,
 } from './connections.js';
 import { lazyChildLogger } from './lazy-logger.js';
+import type { RateLimiter } from './rate-limit.js';
 import { RequestLogController } from './request-log.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
@@ -66,6 +67,8 @@ export interface AppContext {
   urlPolicy?: UrlPolicy;
   /** Connections for the hub's own requests (endpoint.json), which obey that policy (pipeline/outbound.ts). */
   outbound?: Dispatcher;
+  /** Per-store rate limits (rate-limit.ts); none: no limits. */
+  limiter?: RateLimiter;
 }
 
 export interface AppOptions {

@@ -3,25 +3,27 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../errors.js';
 import type { Store } from '../storage/contract.js';
 import type { AppContext } from './app.js';
+import type { LimitKind } from './rate-limit.js';
 
 const STORE = Symbol('store');
 
 type WithStore = FastifyRequest & { [STORE]?: Store };
 
 /**
- * preHandler for store routes: 404 for an unknown store, 401 for a missing or wrong token.
+ * preHandler for store routes: 404 for an unknown store, 401 for a missing or wrong token, 429
+ * past the store's rate limit of this `kind` (rate-limit.ts).
  * Callback-style, answering at once when the token was accepted moments ago (StoreAuth.known):
  * an async hook costs a promise and its turns on every push.
  */
-export function requireStore(ctx: AppContext) {
-  return (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void => {
+export function requireStore(ctx: AppContext, kind: LimitKind = 'api') {
+  return (req: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void): void => {
     const { store_id } = req.params as { store_id: string };
     const header = req.headers['x-augury-token'];
     const token = Array.isArray(header) ? header[0] : header;
     const store = ctx.auth.known(store_id, token);
     if (store) {
       (req as WithStore)[STORE] = store;
-      done();
+      done(ctx.limiter?.take(store, kind, reply));
       return;
     }
     ctx.auth
@@ -29,7 +31,8 @@ export function requireStore(ctx: AppContext) {
       .then(
         (s) => {
           (req as WithStore)[STORE] = s;
-          done();
+          // after the token check: requests without the store's token never spend its budget
+          done(ctx.limiter?.take(s, kind, reply));
         },
         (err: Error) => done(err),
       )

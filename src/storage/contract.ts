@@ -42,6 +42,8 @@ export interface Store {
   id: string;
   name: string;
   created_at: number;
+  /** The store's own rate limits, JSON (`StoreLimits`, http/rate-limit.ts); null: the hub's defaults. */
+  limits?: string | null;
 }
 
 export interface StoreToken {
@@ -216,6 +218,8 @@ export interface Storage extends MappingStorage, DeliveryStorage, IntegrationSto
   /** Revoke by token id; false when the store has no such active token. */
   revokeToken(storeId: string, tokenId: string, at: number): Promise<boolean>;
   activeTokenHashes(storeId: string): Promise<string[]>;
+  /** Set (or, with null, clear) a store's rate limits; false when there is no such store. */
+  setStoreLimits(storeId: string, limits: string | null): Promise<boolean>;
 
   /** Store a pushed message (and its idempotency key) durably; resolves after the commit. */
   push(request: PushRequest): Promise<PushOutcome>;

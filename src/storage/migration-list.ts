@@ -213,5 +213,10 @@ export function migrationList(time: 'INTEGER' | 'BIGINT'): SqlMigrations {
         WHERE queue_name = 'accepted' AND state IN ('pending', 'failing', 'scheduled')`,
       ],
     ],
+    [
+      // a store's own rate limits (JSON), set through the admin API; null: the hub's settings
+      '0006_store_limits',
+      ['ALTER TABLE stores ADD COLUMN limits TEXT'],
+    ],
   ];
 }

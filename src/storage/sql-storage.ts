@@ -164,6 +164,7 @@ export class SqlStorage implements Storage {
   addToken: Storage['addToken'] = (...a) => this.stores.addToken(...a);
   listTokens: Storage['listTokens'] = (...a) => this.stores.listTokens(...a);
   revokeToken: Storage['revokeToken'] = (...a) => this.stores.revokeToken(...a);
+  setStoreLimits: Storage['setStoreLimits'] = (...a) => this.stores.setStoreLimits(...a);
   activeTokenHashes: Storage['activeTokenHashes'] = (...a) => this.stores.activeTokenHashes(...a);
   putStoreSchema: Storage['putStoreSchema'] = (...a) => this.stores.putStoreSchema(...a);
   getStoreSchema: Storage['getStoreSchema'] = (...a) => this.stores.getStoreSchema(...a);

@@ -68,6 +68,15 @@ export class SqlStores {
     return Number(res.numUpdatedRows) > 0;
   }
 
+  async setStoreLimits(storeId: string, limits: string | null): Promise<boolean> {
+    const res = await this.db
+      .updateTable('stores')
+      .set({ limits })
+      .where('id', '=', storeId)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
   async activeTokenHashes(storeId: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom('store_tokens')

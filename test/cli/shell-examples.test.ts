@@ -22,7 +22,8 @@ import { bannerCredentials, echoEndpoint, ROOT, serve } from '../helpers/process
  *
  * Each document's `sh` blocks run in order, as one `sh -eu` script, against a fresh hub (started
  * as `switchyard serve` on a new SQLite file) and a fresh echo endpoint, with what the hub's
- * banner tells a user to export: `HUB`, `STORE_ID`, `TOKEN`. The documents name the echo
+ * banner tells a user to export: `HUB`, `STORE_ID`, `TOKEN` (and `ADMIN_TOKEN`, the one it was
+ * started with). The documents name the echo
  * endpoint at 127.0.0.1:4001, as `switchyard endpoint echo --port 4001` listens; the test's
  * endpoint listens on a free port, and that address is the one thing rewritten. curl runs with
  * `--fail-with-body` (a .curlrc), so an answer of 4xx or 5xx fails the script. README's blocks run
@@ -43,6 +44,7 @@ const EXPECT: Record<string, RegExp> = {
   'README.md': /"state":"completed"/,
   'docs/integrations.md': /"custom_endpoint\.products"/,
   'docs/configuration-as-code.md': /unchanged/,
+  'docs/security.md': /"push_rate":50/,
 };
 
 const COMMAND = /^(curl|npx|npm|switchyard|node|export|cd|sh|sleep|[A-Z_]+=\S*\s)/;
@@ -115,7 +117,8 @@ for (const file of DOCUMENTS) {
     for (const dir of ['data', 'bin', 'work']) rmSync(join(home, dir), { recursive: true, force: true });
     const echo = await echoEndpoint();
     t.after(() => echo.child.kill('SIGTERM'));
-    const hub = await serve(['--data', join(home, 'data')]);
+    const adminToken = 'examples-admin-token-0123456789';
+    const hub = await serve(['--data', join(home, 'data'), '--admin-token', adminToken]);
     t.after(() => hub.child.kill('SIGTERM'));
     const { storeId, token } = bannerCredentials(hub.output());
 
@@ -135,6 +138,7 @@ for (const file of DOCUMENTS) {
       HUB: hub.url,
       STORE_ID: storeId,
       TOKEN: token,
+      ADMIN_TOKEN: adminToken,
     };
     for (const key of ['DATABASE_URL', 'TEST_DATABASE_URL', 'SWITCHYARD_DATA_DIR', 'npm_command'])
       delete env[key];

@@ -15,6 +15,7 @@ const SHIPPED: readonly [name: string, sqlite: string, postgres: string][] = [
   ['0003_delivery', '6061a723589d0ca5', '09a6496d9822f4f1'],
   ['0004_integrations_schedulers', '0b1b3a3e8cdc4b76', '90bf962c50e87528'],
   ['0005_due_by_mapping', '2005d26e2442a059', '2005d26e2442a059'],
+  ['0006_store_limits', 'a88d092deef1baf6', 'a88d092deef1baf6'],
 ];
 
 const fingerprint = (statements: readonly string[]) =>

@@ -15,8 +15,10 @@ for (const backend of backends()) {
       const db = await freshDatabase(backend);
       const storage = (await openStorage({ databaseUrl: db.url, dataDir: db.dataDir })) as SqlStorage;
       try {
-        // as if 0005 had not run yet, but its index had been built by hand
-        await sql`DELETE FROM switchyard_migrations WHERE name = '0005_due_by_mapping'`.execute(storage.db);
+        // as if 0005 had not run yet, but its index had been built by hand: the migrations after it
+        // are undone too (they run in order), 0006 by dropping the column it adds
+        await sql`DELETE FROM switchyard_migrations WHERE name >= '0005_due_by_mapping'`.execute(storage.db);
+        await sql`ALTER TABLE stores DROP COLUMN limits`.execute(storage.db);
         await storage.migrate();
         const applied = await sql<{ name: string }>`SELECT name FROM switchyard_migrations
           WHERE name = '0005_due_by_mapping'`.execute(storage.db);

@@ -31,7 +31,7 @@ export function pushRoutes(ctx: AppContext) {
     app.post(
       '/api/stores/:store_id/messages',
       {
-        preHandler: requireStore(ctx),
+        preHandler: requireStore(ctx, 'push'),
         schema: {
           summary: 'Push a message into the incoming queue',
           description:

@@ -6,13 +6,35 @@ import { generateToken, hashToken, tokenHint } from '../../tokens.js';
 import type { App, AppContext } from '../app.js';
 import { requireAdmin } from '../guards.js';
 import { iso } from '../present.js';
+import type { StoreLimits } from '../rate-limit.js';
 import { adminSecurity, ErrorBody, StoreParams } from '../schemas.js';
 
+const Limit = (what: string) =>
+  Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: what }));
+const LimitsBody = Type.Object(
+  {
+    push_rate: Limit('pushes a second; 0: unlimited'),
+    push_burst: Limit('pushes at once after a quiet spell (default: twice push_rate)'),
+    api_rate: Limit('other store API requests a second; 0: unlimited'),
+    api_burst: Limit('other requests at once (default: twice api_rate)'),
+  },
+  { additionalProperties: false },
+);
 const StoreBody = Type.Object({
   id: Type.String(),
   name: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
+  limits: Type.Union([LimitsBody, Type.Null()], {
+    description:
+      "The store's own rate limits; null or an absent field: the hub's settings (docs/security.md)",
+  }),
 });
+const UpdateStore = Type.Object(
+  {
+    limits: Type.Union([LimitsBody, Type.Null()], { description: 'Replaces the limits; null clears them' }),
+  },
+  { additionalProperties: false },
+);
 const TokenBody = Type.Object({
   id: Type.String(),
   hint: Type.String(),
@@ -50,7 +72,12 @@ export function newToken(storeId: string, now = Date.now()): { token: StoreToken
   };
 }
 
-const presentStore = (s: Store) => ({ id: s.id, name: s.name, created_at: iso(s.created_at)! });
+const presentStore = (s: Store) => ({
+  id: s.id,
+  name: s.name,
+  created_at: iso(s.created_at)!,
+  limits: s.limits ? (JSON.parse(s.limits) as StoreLimits) : null,
+});
 const presentToken = (t: StoreToken) => ({
   id: t.id,
   hint: t.hint,
@@ -62,7 +89,6 @@ const presentToken = (t: StoreToken) => ({
 export function storeRoutes(ctx: AppContext) {
   return async (app: App) => {
     app.addHook('preHandler', requireAdmin(ctx));
-    const tags = ['stores (admin)'];
     const errors = { 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 422: ErrorBody };
 
     app.post(
@@ -99,62 +125,117 @@ export function storeRoutes(ctx: AppContext) {
       async () => (await ctx.storage.listStores()).map(presentStore),
     );
 
-    app.get(
-      '/api/stores/:store_id/tokens',
-      {
-        schema: {
-          summary: "List a store's tokens (hints only)",
-          tags,
-          security: adminSecurity,
-          params: StoreParams,
-          response: { 200: Type.Array(TokenBody), ...errors },
-        },
-      },
-      async (req) => {
-        if (!(await ctx.storage.getStore(req.params.store_id))) throw new HubError('STORE_NOT_FOUND');
-        return (await ctx.storage.listTokens(req.params.store_id)).map(presentToken);
-      },
-    );
-
-    app.post(
-      '/api/stores/:store_id/tokens',
-      {
-        schema: {
-          summary: 'Create another API token for a store',
-          tags,
-          security: adminSecurity,
-          params: StoreParams,
-          response: { 201: NewToken, ...errors },
-        },
-      },
-      async (req, reply) => {
-        if (!(await ctx.storage.getStore(req.params.store_id))) throw new HubError('STORE_NOT_FOUND');
-        const { token, secret } = newToken(req.params.store_id);
-        await ctx.storage.addToken(token);
-        ctx.auth.invalidate(req.params.store_id);
-        reply.code(201);
-        return { id: token.id, token: secret };
-      },
-    );
-
-    app.delete(
-      '/api/stores/:store_id/tokens/:token_id',
-      {
-        schema: {
-          summary: 'Revoke a token',
-          tags,
-          security: adminSecurity,
-          params: Type.Object({ store_id: Type.String(), token_id: Type.String() }),
-          response: { 204: Type.Null(), ...errors },
-        },
-      },
-      async (req, reply) => {
-        if (!(await ctx.storage.getStore(req.params.store_id))) throw new HubError('STORE_NOT_FOUND');
-        const revoked = await ctx.storage.revokeToken(req.params.store_id, req.params.token_id, Date.now());
-        if (!revoked) throw new HubError('TOKEN_NOT_FOUND');
-        ctx.auth.invalidate(req.params.store_id);
-        reply.code(204).send(null);
-      },
-    );
+    storeItemRoutes(app, ctx, errors);
+    tokenRoutes(app, ctx, errors);
   };
+}
+
+type AdminErrors = Record<401 | 403 | 404 | 422, typeof ErrorBody>;
+const tags = ['stores (admin)'];
+
+/** One store: read it, set its rate limits. */
+function storeItemRoutes(app: App, ctx: AppContext, errors: AdminErrors): void {
+  app.get(
+    '/api/stores/:store_id',
+    {
+      schema: {
+        summary: 'A store, with its rate limits',
+        tags,
+        security: adminSecurity,
+        params: StoreParams,
+        response: { 200: StoreBody, ...errors },
+      },
+    },
+    async (req) => {
+      const store = await ctx.storage.getStore(req.params.store_id);
+      if (!store) throw new HubError('STORE_NOT_FOUND');
+      return presentStore(store);
+    },
+  );
+
+  app.patch(
+    '/api/stores/:store_id',
+    {
+      schema: {
+        summary: "Set a store's rate limits",
+        description: 'Takes effect at once in this process and within 5 s in the others (their store cache).',
+        tags,
+        security: adminSecurity,
+        params: StoreParams,
+        body: UpdateStore,
+        response: { 200: StoreBody, ...errors },
+      },
+    },
+    async (req) => {
+      const { limits } = req.body;
+      const kept = limits && Object.keys(limits).length > 0 ? JSON.stringify(limits) : null;
+      if (!(await ctx.storage.setStoreLimits(req.params.store_id, kept)))
+        throw new HubError('STORE_NOT_FOUND');
+      ctx.auth.invalidate(req.params.store_id);
+      const store = await ctx.storage.getStore(req.params.store_id);
+      if (!store) throw new HubError('STORE_NOT_FOUND');
+      return presentStore(store);
+    },
+  );
+}
+
+/** A store's API tokens: list (hints only), create, revoke. */
+function tokenRoutes(app: App, ctx: AppContext, errors: AdminErrors): void {
+  app.get(
+    '/api/stores/:store_id/tokens',
+    {
+      schema: {
+        summary: "List a store's tokens (hints only)",
+        tags,
+        security: adminSecurity,
+        params: StoreParams,
+        response: { 200: Type.Array(TokenBody), ...errors },
+      },
+    },
+    async (req) => {
+      if (!(await ctx.storage.getStore(req.params.store_id))) throw new HubError('STORE_NOT_FOUND');
+      return (await ctx.storage.listTokens(req.params.store_id)).map(presentToken);
+    },
+  );
+
+  app.post(
+    '/api/stores/:store_id/tokens',
+    {
+      schema: {
+        summary: 'Create another API token for a store',
+        tags,
+        security: adminSecurity,
+        params: StoreParams,
+        response: { 201: NewToken, ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (!(await ctx.storage.getStore(req.params.store_id))) throw new HubError('STORE_NOT_FOUND');
+      const { token, secret } = newToken(req.params.store_id);
+      await ctx.storage.addToken(token);
+      ctx.auth.invalidate(req.params.store_id);
+      reply.code(201);
+      return { id: token.id, token: secret };
+    },
+  );
+
+  app.delete(
+    '/api/stores/:store_id/tokens/:token_id',
+    {
+      schema: {
+        summary: 'Revoke a token',
+        tags,
+        security: adminSecurity,
+        params: Type.Object({ store_id: Type.String(), token_id: Type.String() }),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (req, reply) => {
+      if (!(await ctx.storage.getStore(req.params.store_id))) throw new HubError('STORE_NOT_FOUND');
+      const revoked = await ctx.storage.revokeToken(req.params.store_id, req.params.token_id, Date.now());
+      if (!revoked) throw new HubError('TOKEN_NOT_FOUND');
+      ctx.auth.invalidate(req.params.store_id);
+      reply.code(204).send(null);
+    },
+  );
 }

@@ -17,6 +17,9 @@ export interface HubConfig {
   /** Pushes a second per store, and other store API requests a second per store; 0: unlimited. */
   pushRate: number;
   apiRate: number;
+  /** The most a mapping may ask for: `options.concurrency`, and `options.timeout_ms` (ms). */
+  mappingMaxConcurrency: number;
+  mappingMaxTimeoutMs: number;
   /** HTTP connections open at once; past it a new one is closed (http/connections.ts). */
   maxConnections: number;
   logLevel: LogLevel;
@@ -46,6 +49,8 @@ export const DEFAULTS: HubConfig = {
   role: 'all',
   bodyLimit: 1024 * 1024,
   maxConnections: 10_000,
+  mappingMaxConcurrency: 64,
+  mappingMaxTimeoutMs: 180_000,
   pushRate: 0,
   apiRate: 0,
   logLevel: 'info',
@@ -73,6 +78,8 @@ const SOURCES: Record<keyof HubConfig, { flag?: string; env: string }> = {
   role: { flag: '--role', env: 'SWITCHYARD_ROLE' },
   bodyLimit: { flag: '--body-limit', env: 'SWITCHYARD_BODY_LIMIT' },
   maxConnections: { flag: '--max-connections', env: 'SWITCHYARD_MAX_CONNECTIONS' },
+  mappingMaxConcurrency: { env: 'SWITCHYARD_MAPPING_MAX_CONCURRENCY' },
+  mappingMaxTimeoutMs: { env: 'SWITCHYARD_MAPPING_MAX_TIMEOUT_MS' },
   pushRate: { flag: '--push-rate', env: 'SWITCHYARD_PUSH_RATE' },
   apiRate: { flag: '--api-rate', env: 'SWITCHYARD_API_RATE' },
   logLevel: { flag: '--log-level', env: 'LOG_LEVEL' },
@@ -208,6 +215,8 @@ export function loadConfig(
     role: oneOf('role', merged.role, ['all', 'api', 'worker'] as const),
     bodyLimit: integer('bodyLimit', merged.bodyLimit, 1024, 64 * 1024 * 1024),
     maxConnections: integer('maxConnections', merged.maxConnections, 1, 1_000_000),
+    mappingMaxConcurrency: integer('mappingMaxConcurrency', merged.mappingMaxConcurrency, 1, 1000),
+    mappingMaxTimeoutMs: integer('mappingMaxTimeoutMs', merged.mappingMaxTimeoutMs, 1000, 600_000),
     pushRate: integer('pushRate', merged.pushRate, 0, 1_000_000),
     apiRate: integer('apiRate', merged.apiRate, 0, 1_000_000),
     logLevel: oneOf('logLevel', merged.logLevel, [

@@ -64,7 +64,12 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     metrics,
     retentionMs: config.retentionDays * 24 * 60 * 60 * 1000,
     ...options.workers,
-    engine: { leaseMs: config.leaseSeconds * 1000, urlPolicy, ...options.workers?.engine },
+    engine: {
+      leaseMs: config.leaseSeconds * 1000,
+      urlPolicy,
+      caps: { concurrency: config.mappingMaxConcurrency, timeoutMs: config.mappingMaxTimeoutMs },
+      ...options.workers?.engine,
+    },
   });
   let unsubscribe = async () => {};
 
@@ -82,6 +87,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       adminToken: config.adminToken,
       urlPolicy,
       outbound,
+      mappingCaps: { concurrency: config.mappingMaxConcurrency, timeoutMs: config.mappingMaxTimeoutMs },
       limiter: new RateLimiter({ push: config.pushRate, api: config.apiRate }),
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,

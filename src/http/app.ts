@@ -44,6 +44,7 @@ import { queueRoutes } from './routes/queues.js';
 import { sampleRoutes } from './routes/samples.js';
 import { schedulerRoutes } from './routes/schedulers.js';
 import { storeRoutes } from './routes/stores.js';
+import type { MappingCaps } from './url-check.js';
 import { ajvToFieldErrors, validatorCompiler } from './validation.js';
 
 export interface AppContext {
@@ -67,6 +68,8 @@ export interface AppContext {
   urlPolicy?: UrlPolicy;
   /** Connections for the hub's own requests (endpoint.json), which obey that policy (pipeline/outbound.ts). */
   outbound?: Dispatcher;
+  /** What a mapping may ask for at most (url-check.ts); none: only the API's own bounds. */
+  mappingCaps?: MappingCaps;
   /** Per-store rate limits (rate-limit.ts); none: no limits. */
   limiter?: RateLimiter;
 }

@@ -14,7 +14,7 @@ import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { iso } from '../present.js';
 import { errorResponses, storeSecurity } from '../schemas.js';
-import { checkEndpointUrl } from '../url-check.js';
+import { checkEndpointUrl, checkMappingCaps } from '../url-check.js';
 import { byIdOrName, type ItemAccess, itemParams } from './by-id-or-name.js';
 
 const Filter = Type.Object({
@@ -173,6 +173,7 @@ function registerCreate(app: App, ctx: AppContext) {
       const storeId = storeOf(req).id;
       const fields = parse(req.body);
       checkEndpointUrl(ctx.urlPolicy, fields.url);
+      checkMappingCaps(ctx.mappingCaps, fields.options);
       if (await ctx.storage.findMappingByName(storeId, fields.name)) throw nameTaken();
       const created = await unlessNameTaken(() =>
         ctx.storage.createMapping(newMapping(fields, storeId, Date.now())),
@@ -227,6 +228,7 @@ function registerUpdate(app: App, ctx: AppContext, mappings: ItemAccess<Mapping>
         const existing = await mappings.load(storeId, req.params.mapping_id);
         const fields = parse(req.body, existing);
         checkEndpointUrl(ctx.urlPolicy, fields.url, existing.url);
+        checkMappingCaps(ctx.mappingCaps, fields.options, existing.options);
         await checkRename(ctx, existing, fields);
         return unlessNameTaken(() =>
           ctx.storage.updateMapping(storeId, existing.id, fields, Date.now(), existing.version),

@@ -46,6 +46,8 @@ export interface EngineOptions {
    * hands its messages to another worker. Default 30 s.
    */
   leaseMs?: number;
+  /** The hub's caps on a mapping's concurrency and timeout, applied whatever the mapping asks. */
+  caps?: { concurrency: number; timeoutMs: number };
   /** The endpoint URL policy, applied to every connection (none: connections are not checked). */
   urlPolicy?: UrlPolicy;
   /** The least time between two leases that skip saturated lanes (default 25 ms; see step). */
@@ -93,6 +95,7 @@ export class DeliveryEngine {
   private readonly maxInFlight: number;
   private readonly batch: number;
   private readonly leaseMs: number;
+  private readonly caps: { concurrency: number; timeoutMs: number };
   private readonly excludingLeaseEveryMs: number;
   /** Lease tokens this process holds, with how many of their messages are not settled yet. */
   private readonly held = new Map<string, number>();
@@ -136,6 +139,10 @@ export class DeliveryEngine {
     this.maxInFlight = options.maxInFlight ?? 256;
     this.batch = options.batch ?? 100;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.caps = options.caps ?? {
+      concurrency: Number.POSITIVE_INFINITY,
+      timeoutMs: Number.POSITIVE_INFINITY,
+    };
     this.excludingLeaseEveryMs = options.excludingLeaseEveryMs ?? EXCLUDING_LEASE_EVERY_MS;
     this.heartbeat = setInterval(() => void this.renew(), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.heartbeat.unref();
@@ -310,7 +317,7 @@ export class DeliveryEngine {
       }
       return;
     }
-    const limit = mapping?.options.concurrency ?? 1;
+    const limit = Math.min(mapping?.options.concurrency ?? 1, this.caps.concurrency);
     lane.limit = limit;
     while (lane.queue.length > 0 && lane.running < limit && !this.stopping) {
       const m = lane.queue.shift()!;
@@ -373,7 +380,8 @@ export class DeliveryEngine {
         settlement = parked(m, `the request to the endpoint could not be built: ${(err as Error).message}`);
         return;
       }
-      const result = await post(this.agent, req, mapping.options.timeout_ms, this.requests);
+      const timeoutMs = Math.min(mapping.options.timeout_ms, this.caps.timeoutMs);
+      const result = await post(this.agent, req, timeoutMs, this.requests);
       free();
       if (result.error && this.aborted) {
         settlement = released(m);

@@ -12,6 +12,7 @@ import { type Exchange, post } from './http.js';
 import { type LaneLoad, leaseRoom } from './lease-room.js';
 import { settle } from './outcome.js';
 import { buildServiceRequest, parametersFor, type ServiceRequest } from './request.js';
+import { StoreShares } from './store-shares.js';
 
 /** A lease that skips saturated lanes runs at most this often (see step). */
 const EXCLUDING_LEASE_EVERY_MS = 25;
@@ -99,6 +100,9 @@ export class DeliveryEngine {
   private readonly excludingLeaseEveryMs: number;
   /** Lease tokens this process holds, with how many of their messages are not settled yet. */
   private readonly held = new Map<string, number>();
+  /** Each store's share of the slots (store-shares.ts), and the lanes waiting for theirs. */
+  private readonly shares: StoreShares;
+  private readonly waitingForShare = new Set<string>();
   /** When the next lease that skips saturated lanes may run (see EXCLUDING_LEASE_COST_FACTOR). */
   private nextExcludingLease = 0;
   /** Wakes the loop when a lease that skips saturated lanes may run again. */
@@ -137,6 +141,7 @@ export class DeliveryEngine {
       keepAliveMaxTimeout: 60_000,
     });
     this.maxInFlight = options.maxInFlight ?? 256;
+    this.shares = new StoreShares(this.maxInFlight);
     this.batch = options.batch ?? 100;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.caps = options.caps ?? {
@@ -202,7 +207,8 @@ export class DeliveryEngine {
   }
 
   async step(): Promise<number> {
-    const free = this.maxInFlight - this.inFlight - this.queued - this.reserved;
+    // copies waiting for their store's share do not fill slots soon: leases go on for the others
+    const free = this.maxInFlight - this.inFlight - (this.queued - this.heldByShares()) - this.reserved;
     if (this.stopping) return 0;
     if (free <= 0) {
       // every slot is taken, some by deliveries still waiting for their settlement to commit:
@@ -252,6 +258,21 @@ export class DeliveryEngine {
     }
     for (const m of leased) this.enqueue(m);
     return leased.length;
+  }
+
+  /** Lanes held back by their store's share may start now that a slot was freed. */
+  private resumeShares(): void {
+    if (this.waitingForShare.size === 0) return;
+    const waiting = [...this.waitingForShare];
+    this.waitingForShare.clear();
+    for (const key of waiting) void this.pump(key);
+  }
+
+  /** Copies queued in lanes held back by their store's share: they take no slot soon. */
+  private heldByShares(): number {
+    let n = 0;
+    for (const key of this.waitingForShare) n += this.lanes.get(key)?.queue.length ?? 0;
+    return n;
   }
 
   /** How many copies the lanes can start soon (see lease-room.ts): a lease takes no more. */
@@ -320,8 +341,15 @@ export class DeliveryEngine {
     const limit = Math.min(mapping?.options.concurrency ?? 1, this.caps.concurrency);
     lane.limit = limit;
     while (lane.queue.length > 0 && lane.running < limit && !this.stopping) {
-      const m = lane.queue.shift()!;
+      const m = lane.queue[0]!;
+      if (!this.shares.mayStart(m.store_id)) {
+        // the store holds its share of the slots: this lane waits for one of them to end
+        this.waitingForShare.add(key);
+        break;
+      }
+      lane.queue.shift();
       this.queued--;
+      this.shares.started(m.store_id);
       lane.running++;
       this.inFlight++;
       this.exchanging++;
@@ -332,6 +360,8 @@ export class DeliveryEngine {
         if (freed) return;
         freed = true;
         this.exchanging--;
+        this.shares.ended(m.store_id);
+        this.resumeShares();
         lane.running--;
         if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(key);
         else void this.pump(key);

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { backends } from '../helpers/databases.js';
+import { eventually, TestEndpoint } from '../helpers/endpoint.js';
+import { ADMIN_TOKEN, testHub } from '../helpers/hub.js';
+
+/**
+ * The noisy neighbour (docs/security.md, "Fair delivery"): store B's endpoint never answers and B
+ * has 400 copies for four mappings, each at the most concurrency the hub allows; store A's 100
+ * pushes are all delivered within seconds all the same, and B never holds more than half the
+ * process's slots. Real endpoints on 127.0.0.1, through the public API.
+ */
+for (const backend of backends()) {
+  describe(`noisy neighbour (${backend})`, () => {
+    test("a store whose endpoint hangs cannot hold back another store's deliveries", async () => {
+      let open = false;
+      const hung = await TestEndpoint.start(async () => {
+        while (!open) await new Promise((r) => setTimeout(r, 50));
+        return { body: {} };
+      });
+      const fast = await TestEndpoint.start();
+      const t = await testHub(backend, { workers: { shutdownGraceMs: 200 } });
+      const inject = async (
+        method: 'POST' | 'GET',
+        url: string,
+        headers: Record<string, string>,
+        body?: unknown,
+      ) => {
+        const res = await t.hub.app.inject({
+          method,
+          url,
+          headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+          ...(body ? { payload: JSON.stringify(body) } : {}),
+        });
+        return { status: res.statusCode, body: res.json() };
+      };
+      try {
+        const b = (await inject('POST', '/api/stores', { 'x-admin-token': ADMIN_TOKEN }, { name: 'Noisy' }))
+          .body;
+        const asB = { 'x-augury-token': b.token as string };
+        for (let i = 0; i < 4; i++) {
+          const m = await inject('POST', `/api/stores/${b.id}/mappings`, asB, {
+            name: `hung.m${i}`,
+            url: `${hung.url}/m${i}`,
+            token: 'k',
+            messages: ['acme:noise:x'],
+            options: { concurrency: 64, timeout_ms: 60_000 },
+          });
+          assert.equal(m.status, 201, JSON.stringify(m.body));
+        }
+        const a = await inject(
+          'POST',
+          `/api/stores/${t.storeId}/mappings`,
+          { 'x-augury-token': t.token },
+          {
+            name: 'quiet.sink',
+            url: `${fast.url}/sink`,
+            token: 'k',
+            messages: ['acme:quiet:x'],
+          },
+        );
+        assert.equal(a.status, 201);
+        for (let i = 0; i < 100; i++) {
+          const pushed = await inject('POST', `/api/stores/${b.id}/messages`, asB, {
+            message: 'acme:noise:x',
+            payload: { i },
+          });
+          assert.equal(pushed.status, 201);
+        }
+        // B's deliveries have taken what they may: the hung endpoint holds them
+        await eventually(async () => hung.inFlight >= 64, 15_000, "B's deliveries in flight");
+        await new Promise((r) => setTimeout(r, 300));
+        const startedAt = Date.now();
+        for (let i = 0; i < 100; i++) {
+          const pushed = await t.push({ message: 'acme:quiet:x', payload: { i } });
+          assert.equal(pushed.status, 201);
+        }
+        await fast.waitFor(100, 15_000);
+        const took = Date.now() - startedAt;
+        assert.ok(took < 5_000, `A's 100 pushes were delivered in ${took} ms`);
+        // half the process's 256 slots at most, however many mappings B has
+        assert.ok(hung.maxInFlight <= 128, `B held ${hung.maxInFlight} slots`);
+        assert.ok(hung.maxInFlight >= 64, `B held ${hung.maxInFlight} slots`);
+      } finally {
+        open = true;
+        await t.close();
+        await hung.close();
+        await fast.close();
+      }
+    });
+  });
+}

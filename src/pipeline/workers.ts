@@ -108,6 +108,9 @@ export class Workers {
   /** A store's mappings changed through this process: stop using cached copies of them. */
   mappingsChanged(storeId: string): void {
     this.engine.forgetMappings(storeId);
+    void this.engine.abortDeleted(storeId).catch(() => {
+      // a failed read leaves the deliveries to run to their end, as before
+    });
   }
 
   start(): void {

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { backends } from '../helpers/databases.js';
 import { eventually, TestEndpoint } from '../helpers/endpoint.js';
 import { ADMIN_TOKEN, testHub } from '../helpers/hub.js';
+import { call } from '../helpers/mappings.js';
 
 /**
  * The noisy neighbour (docs/security.md, "Fair delivery"): store B's endpoint never answers and B
@@ -86,6 +87,57 @@ for (const backend of backends()) {
         await t.close();
         await hung.close();
         await fast.close();
+      }
+    });
+
+    test('deleting a mapping aborts its deliveries in flight and parks their copies at once', async () => {
+      let open = false;
+      const hung = await TestEndpoint.start(async () => {
+        while (!open) await new Promise((r) => setTimeout(r, 50));
+        return { body: {} };
+      });
+      const t = await testHub(backend, { workers: { shutdownGraceMs: 200 } });
+      try {
+        const created = await call(t, 'POST', 'mappings', {
+          name: 'hung.deleted',
+          url: `${hung.url}/svc`,
+          token: 'k',
+          messages: ['acme:gone:x'],
+          options: { concurrency: 3, timeout_ms: 60_000 },
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        for (let i = 0; i < 5; i++)
+          assert.equal((await t.push({ message: 'acme:gone:x', payload: { i } })).status, 201);
+        await eventually(async () => hung.inFlight === 3, 15_000, 'three deliveries in flight');
+        const deletedAt = Date.now();
+        assert.equal((await call(t, 'DELETE', `mappings/${created.body.id}`)).status, 204);
+        const parked = await eventually(
+          async () => {
+            const list = (await call(t, 'GET', 'queues/accepted?state=parked')).body as { id: string }[];
+            return list.length === 5 ? list : undefined;
+          },
+          10_000,
+          'all five copies parked',
+        );
+        assert.ok(Date.now() - deletedAt < 5_000, 'parked at once, not after the 60 s timeout');
+        const reasons = await Promise.all(
+          parked.map(async (c) => (await call(t, 'GET', `messages/${c.id}`)).body.last_error as string),
+        );
+        // the three in flight were aborted; the two waiting in the lane found their mapping gone
+        assert.equal(
+          reasons.filter((r) => /deleted while it was being delivered/.test(r)).length,
+          3,
+          reasons.join('\n'),
+        );
+        assert.equal(
+          reasons.filter((r) => r === 'the mapping of this message was deleted').length,
+          2,
+          reasons.join('\n'),
+        );
+      } finally {
+        open = true;
+        await t.close();
+        await hung.close();
       }
     });
   });

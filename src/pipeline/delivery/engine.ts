@@ -71,8 +71,13 @@ export class DeliveryEngine {
   private readonly lanes = new Map<
     string,
     {
+      storeId: string;
       running: number;
       queue: LeasedMessage[];
+      /** The POSTs in flight: shutdown aborts them once its grace runs out, a delete at once. */
+      requests: Set<Exchange>;
+      /** The mapping was deleted while copies were in flight (see abortDeleted). */
+      deleted?: boolean;
       /** The mapping's concurrency, known once the lane has read its mapping (see leaseRoom). */
       limit?: number | undefined;
       retry?: NodeJS.Timeout | undefined;
@@ -85,8 +90,6 @@ export class DeliveryEngine {
   >();
   /** Integration names by id (see integrationName). */
   private readonly integrationNames = new Map<string, Promise<string | null>>();
-  /** The POSTs in flight, aborted together when shutdown's grace runs out. */
-  private readonly requests = new Set<Exchange>();
   private aborted = false;
   private inFlight = 0;
   /** Deliveries in flight whose HTTP exchange is not over (the rest wait for their settlement). */
@@ -297,7 +300,8 @@ export class DeliveryEngine {
       });
       const timer = setTimeout(() => {
         this.aborted = true;
-        for (const c of this.requests) c.abort(new DOMException('shutting down', 'AbortError'));
+        for (const lane of this.lanes.values())
+          for (const c of lane.requests) c.abort(new DOMException('shutting down', 'AbortError'));
       }, graceMs);
       await idle;
       clearTimeout(timer);
@@ -311,7 +315,7 @@ export class DeliveryEngine {
     const key = m.mapping_id ?? '';
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { running: 0, queue: [] };
+      lane = { storeId: m.store_id, running: 0, queue: [], requests: new Set() };
       this.lanes.set(key, lane);
     }
     lane.queue.push(m);
@@ -370,7 +374,7 @@ export class DeliveryEngine {
         // statement has to skip its whole backlog to find other mappings' messages.
         if (lane.queue.length === 0) this.wake.capacity();
       };
-      void this.deliver(m, mapping, free).finally(() => {
+      void this.deliver(m, mapping, free, lane).finally(() => {
         free();
         this.inFlight--;
         if (this.inFlight === 0) this.idle?.();
@@ -382,7 +386,12 @@ export class DeliveryEngine {
     }
   }
 
-  private async deliver(m: LeasedMessage, mapping: Mapping | undefined, free: () => void): Promise<void> {
+  private async deliver(
+    m: LeasedMessage,
+    mapping: Mapping | undefined,
+    free: () => void,
+    lane: { requests: Set<Exchange>; deleted?: boolean },
+  ): Promise<void> {
     let settlement: Settlement | undefined;
     try {
       if (!mapping) {
@@ -411,8 +420,12 @@ export class DeliveryEngine {
         return;
       }
       const timeoutMs = Math.min(mapping.options.timeout_ms, this.caps.timeoutMs);
-      const result = await post(this.agent, req, timeoutMs, this.requests);
+      const result = await post(this.agent, req, timeoutMs, lane.requests);
       free();
+      if (result.error && lane.deleted) {
+        settlement = parked(m, 'the mapping of this message was deleted while it was being delivered');
+        return;
+      }
       if (result.error && this.aborted) {
         settlement = released(m);
         return;
@@ -445,6 +458,22 @@ export class DeliveryEngine {
           );
         }
       }
+    }
+  }
+
+  /**
+   * A store's mappings changed through this process: the deliveries in flight for a mapping that
+   * no longer exists are aborted at once, and their copies parked as any copy of a deleted
+   * mapping is (docs/delivery.md), instead of holding their slots until the endpoint answers or
+   * the timeout runs out. Other processes' deliveries run to their end (bounded by the timeout).
+   */
+  async abortDeleted(storeId: string): Promise<void> {
+    for (const [id, lane] of this.lanes) {
+      if (lane.requests.size === 0 || lane.deleted) continue;
+      if (lane.storeId !== storeId) continue;
+      if (await this.storage.getMapping(storeId, id)) continue;
+      lane.deleted = true;
+      for (const c of lane.requests) c.abort(new DOMException('mapping deleted', 'AbortError'));
     }
   }
 

@@ -48,16 +48,14 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
   const runsWorkers = config.role !== 'api';
   let closing = false;
 
-  // With several processes (PostgreSQL) a mapping may change through another one: check the store's
-  // mapping-set version on every intake batch (one primary-key read), so a push made after a
-  // mapping change is always routed with it. One process (SQLite): invalidation alone suffices.
+  // Several processes (PostgreSQL): a mapping may change through another, so every intake batch
+  // checks the store's mapping-set version (one primary-key read). SQLite: invalidation suffices.
   const mappingRouter = new MappingRouter(storage, {
     log: log.child({ component: 'router' }),
     recheckMs: storage.database.singleProcess ? 2000 : 0,
   });
   const validator = new MessageValidator(storage);
-  const urlPolicy = urlPolicyOf(config);
-  const outbound = outboundAgent(urlPolicy, { connections: 8 });
+  const fences = fencesOf(config);
   const metrics = new Metrics();
   storage.observeSyncs((seconds) => metrics.walSync.observe(seconds));
   const workers = new Workers(storage, options.router ?? mappingRouter, validator, log, {
@@ -66,8 +64,8 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
     ...options.workers,
     engine: {
       leaseMs: config.leaseSeconds * 1000,
-      urlPolicy,
-      caps: { concurrency: config.mappingMaxConcurrency, timeoutMs: config.mappingMaxTimeoutMs },
+      urlPolicy: fences.urlPolicy,
+      caps: fences.mappingCaps,
       ...options.workers?.engine,
     },
   });
@@ -85,10 +83,7 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
         workers.mappingsChanged(storeId);
       },
       adminToken: config.adminToken,
-      urlPolicy,
-      outbound,
-      mappingCaps: { concurrency: config.mappingMaxConcurrency, timeoutMs: config.mappingMaxTimeoutMs },
-      limiter: new RateLimiter({ push: config.pushRate, api: config.apiRate }),
+      ...fences,
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,
       // a worker-role process serves health checks only; the API is the api/all processes' job
@@ -142,22 +137,30 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
         await workers.stop();
       }
       await app.close();
-      await outbound.close();
+      await fences.outbound.close();
       if (!options.storage) await storage.close();
     },
   };
 }
 
 /**
- * The one endpoint URL policy of a process: checked on the URLs stores register (http) and on every
- * address the hub connects to for them (deliveries, endpoint.json fetches: pipeline/outbound.ts).
+ * The fences between stores of a process (docs/security.md): the endpoint URL policy, checked on
+ * the URLs stores register and on every address the hub connects to for them (deliveries,
+ * endpoint.json fetches: pipeline/outbound.ts), the caps on what a mapping may ask for, and the
+ * per-store rate limits.
  */
-function urlPolicyOf(config: HubConfig): UrlPolicy {
-  return new UrlPolicy({
+function fencesOf(config: HubConfig) {
+  const urlPolicy = new UrlPolicy({
     loopback: config.endpointLoopback,
     allow: config.endpointAllow,
     deny: config.endpointDeny,
   });
+  return {
+    urlPolicy,
+    outbound: outboundAgent(urlPolicy, { connections: 8 }),
+    mappingCaps: { concurrency: config.mappingMaxConcurrency, timeoutMs: config.mappingMaxTimeoutMs },
+    limiter: new RateLimiter({ push: config.pushRate, api: config.apiRate }),
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics of one hub process (each process exposes its own; Prometheus scrapes them
@@ -29,6 +29,12 @@ export class Metrics {
     name: 'switchyard_deliveries_total',
     help: 'Delivery attempts settled, by outcome (completed, failing, parked, scheduled, released)',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly circuitsOpen = new Gauge({
+    name: 'switchyard_delivery_circuits_open',
+    help: 'Endpoint origins whose circuit breaker is open or half-open in this process (their copies are held)',
     registers: [this.registry],
   });
 

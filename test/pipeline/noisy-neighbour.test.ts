@@ -119,7 +119,7 @@ for (const backend of backends()) {
           10_000,
           'all five copies parked',
         );
-        assert.ok(Date.now() - deletedAt < 5_000, 'parked at once, not after the 60 s timeout');
+        assert.ok(Date.now() - deletedAt < 8_000, 'parked at once, not after the 60 s timeout');
         const reasons = await Promise.all(
           parked.map(async (c) => (await call(t, 'GET', `messages/${c.id}`)).body.last_error as string),
         );

@@ -172,7 +172,7 @@ for (const backend of backends()) {
       await call(t, 'DELETE', `mappings/${m.id}`);
     });
 
-    test('a deleted mapping parks its remaining copies', async () => {
+    test('a deleted mapping parks its remaining copies, the one in flight included', async () => {
       endpoint.received.length = 0;
       let release: () => void = () => {};
       const gate = new Promise<void>((r) => {
@@ -192,11 +192,12 @@ for (const backend of backends()) {
       await endpoint.waitFor(1);
       await call(t, 'DELETE', `mappings/${m.id}`);
       release();
+      // the copy in flight is aborted by the delete and parked too (docs/delivery.md)
       const parked = await eventually(async () => {
         const list = (await call(t, 'GET', `queues/accepted?state=parked&mapping_id=${m.id}`)).body;
-        return list.length > 0 ? list : undefined;
+        return list.length === 2 ? list : undefined;
       }, 10_000);
-      assert.equal(parked.length, 1);
+      assert.equal(parked.length, 2);
     });
   });
 }

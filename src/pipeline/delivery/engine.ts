@@ -8,6 +8,7 @@ import type { CopyHandover, LeasedMessage, Settlement } from '../../storage/deli
 import type { Mapping } from '../../storage/mapping-contract.js';
 import type { UrlPolicy } from '../../url-policy.js';
 import { outboundAgent } from '../outbound.js';
+import { type BreakerOptions, Breakers } from './breaker.js';
 import { type Exchange, post } from './http.js';
 import { type LaneLoad, leaseRoom } from './lease-room.js';
 import { settle } from './outcome.js';
@@ -51,6 +52,8 @@ export interface EngineOptions {
   caps?: { concurrency: number; timeoutMs: number };
   /** The endpoint URL policy, applied to every connection (none: connections are not checked). */
   urlPolicy?: UrlPolicy;
+  /** The circuit breakers' threshold and cool-downs (breaker.ts); BREAKER_DEFAULTS otherwise. */
+  breaker?: Partial<BreakerOptions>;
   /** The least time between two leases that skip saturated lanes (default 25 ms; see step). */
   excludingLeaseEveryMs?: number;
 }
@@ -106,6 +109,12 @@ export class DeliveryEngine {
   /** Each store's share of the slots (store-shares.ts), and the lanes waiting for theirs. */
   private readonly shares: StoreShares;
   private readonly waitingForShare = new Set<string>();
+  /** A circuit breaker per endpoint origin (breaker.ts), the lanes it holds, and their wake-up. */
+  private readonly breakers: Breakers;
+  private readonly heldByBreaker = new Set<string>();
+  private breakerWake: NodeJS.Timeout | undefined;
+  private breakerWakeAt = Number.POSITIVE_INFINITY;
+  private readonly origins = new Map<string, string>();
   /** When the next lease that skips saturated lanes may run (see EXCLUDING_LEASE_COST_FACTOR). */
   private nextExcludingLease = 0;
   /** Wakes the loop when a lease that skips saturated lanes may run again. */
@@ -145,6 +154,24 @@ export class DeliveryEngine {
     });
     this.maxInFlight = options.maxInFlight ?? 256;
     this.shares = new StoreShares(this.maxInFlight);
+    this.breakers = new Breakers(
+      {
+        opened: (origin, failures, coolDownMs) => {
+          this.metrics?.circuitsOpen.set(this.breakers.notClosed().size);
+          this.log.warn(
+            { origin, failures, cool_down_ms: coolDownMs },
+            'endpoint circuit open: its copies are held, one probe after the cool-down',
+          );
+        },
+        closed: (origin, members) => {
+          this.metrics?.circuitsOpen.set(this.breakers.notClosed().size);
+          this.log.info({ origin }, 'endpoint circuit closed: its copies are sent again');
+          this.resumeHeld();
+          void this.retryFailed(members);
+        },
+      },
+      options.breaker,
+    );
     this.batch = options.batch ?? 100;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.caps = options.caps ?? {
@@ -271,11 +298,70 @@ export class DeliveryEngine {
     for (const key of waiting) void this.pump(key);
   }
 
-  /** Copies queued in lanes held back by their store's share: they take no slot soon. */
+  /** Copies queued in lanes held back by their store's share or a circuit: no slot soon. */
   private heldByShares(): number {
     let n = 0;
     for (const key of this.waitingForShare) n += this.lanes.get(key)?.queue.length ?? 0;
+    for (const key of this.heldByBreaker)
+      if (!this.waitingForShare.has(key)) n += this.lanes.get(key)?.queue.length ?? 0;
     return n;
+  }
+
+  private originOf(url: string): string {
+    let origin = this.origins.get(url);
+    if (origin === undefined) {
+      try {
+        origin = new URL(url).origin;
+      } catch {
+        origin = url;
+      }
+      if (this.origins.size > 10_000) this.origins.clear();
+      this.origins.set(url, origin);
+    }
+    return origin;
+  }
+
+  /** A lane whose origin's circuit is open waits until it may be probed. */
+  private holdForBreaker(key: string, retryAt: number): void {
+    this.heldByBreaker.add(key);
+    if (retryAt >= this.breakerWakeAt) return;
+    clearTimeout(this.breakerWake);
+    this.breakerWakeAt = retryAt;
+    this.breakerWake = setTimeout(
+      () => {
+        this.breakerWake = undefined;
+        this.breakerWakeAt = Number.POSITIVE_INFINITY;
+        this.resumeHeld();
+      },
+      Math.max(0, retryAt - Date.now()),
+    );
+    this.breakerWake.unref();
+  }
+
+  /** The lanes a circuit held try again (they hold themselves again while it stays open). */
+  private resumeHeld(): void {
+    const held = [...this.heldByBreaker];
+    this.heldByBreaker.clear();
+    for (const key of held) void this.pump(key);
+  }
+
+  /**
+   * A circuit closed: the copies that failed at its origin meanwhile wait out their own backoff,
+   * minutes for some; the endpoint is back, so they are made due now (as a retry by hand would).
+   */
+  private async retryFailed(members: Map<string, string>): Promise<void> {
+    try {
+      let n = 0;
+      for (const [mappingId, storeId] of members)
+        n += await this.storage.retryMatching(
+          storeId,
+          { mapping_id: mappingId, state: 'failing' },
+          Date.now(),
+        );
+      if (n > 0) this.wake.capacity();
+    } catch (err) {
+      this.log.warn({ err }, 'making the copies of a recovered endpoint due failed; they wait their backoff');
+    }
   }
 
   /** How many copies the lanes can start soon (see lease-room.ts): a lease takes no more. */
@@ -308,6 +394,7 @@ export class DeliveryEngine {
     }
     clearInterval(this.heartbeat);
     clearTimeout(this.excludingWake);
+    clearTimeout(this.breakerWake);
     await this.agent.close();
   }
 
@@ -351,6 +438,12 @@ export class DeliveryEngine {
         this.waitingForShare.add(key);
         break;
       }
+      const admitted = mapping ? this.breakers.admit(this.originOf(mapping.url), Date.now()) : undefined;
+      if (admitted?.verdict === 'no') {
+        // the endpoint's circuit is open: the lane's copies wait, not attempted (breaker.ts)
+        this.holdForBreaker(key, admitted.retryAt);
+        break;
+      }
       lane.queue.shift();
       this.queued--;
       this.shares.started(m.store_id);
@@ -383,6 +476,8 @@ export class DeliveryEngine {
           this.wake.capacity();
         }
       });
+      // a half-open circuit's one probe: nothing more to this origin until it has answered
+      if (admitted?.verdict === 'probe') break;
     }
   }
 
@@ -393,6 +488,7 @@ export class DeliveryEngine {
     lane: { requests: Set<Exchange>; deleted?: boolean },
   ): Promise<void> {
     let settlement: Settlement | undefined;
+    let reported = false;
     try {
       if (!mapping) {
         settlement = parked(m, 'the mapping of this message was deleted');
@@ -430,11 +526,15 @@ export class DeliveryEngine {
         settlement = released(m);
         return;
       }
+      const failed = result.error !== undefined || (result.status ?? 0) >= 500;
+      this.breakers.result(this.originOf(mapping.url), !failed, m.store_id, mapping.id, Date.now());
+      reported = true;
       settlement = settle(m, mapping, result, Date.now(), Math.random());
     } catch (err) {
       this.log.error({ err, message_id: m.id }, 'delivery failed unexpectedly; releasing the message');
       settlement = released(m);
     } finally {
+      if (mapping && !reported) this.breakers.abandon(this.originOf(mapping.url), Date.now());
       this.unhold(m.lease_owner);
       if (settlement) {
         try {

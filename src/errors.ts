@@ -23,6 +23,7 @@ export const ERRORS = {
   SCHEMA_NOT_FOUND: { status: 404, message: 'Message type schema not found.' },
   SAMPLE_NOT_FOUND: { status: 404, message: 'No sample for that message type.' },
   MAPPING_NOT_FOUND: { status: 404, message: 'Mapping not found.' },
+  ENDPOINT_NOT_FOUND: { status: 404, message: 'No mapping of this store delivers to that origin.' },
   PARAMETER_NOT_FOUND: { status: 404, message: 'Parameter not found.' },
   INTEGRATION_NOT_FOUND: { status: 404, message: 'Integration not found.' },
   SCHEDULER_NOT_FOUND: { status: 404, message: 'Scheduler not found.' },

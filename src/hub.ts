@@ -86,8 +86,8 @@ export async function startHub(config: HubConfig, options: HubOptions = {}): Pro
       ...fences,
       bodyLimit: config.bodyLimit,
       isReady: () => !closing,
-      // a worker-role process serves health checks only; the API is the api/all processes' job
-      apiRoutes: config.role !== 'worker',
+      circuits: runsWorkers ? workers.circuits : undefined,
+      apiRoutes: config.role !== 'worker', // a worker serves health checks only
       metrics,
     },
     {

@@ -31,6 +31,7 @@ import {
 import { lazyChildLogger } from './lazy-logger.js';
 import type { RateLimiter } from './rate-limit.js';
 import { RequestLogController } from './request-log.js';
+import { type CircuitView, endpointRoutes } from './routes/endpoints.js';
 import { explainRoutes } from './routes/explain.js';
 import { healthRoutes } from './routes/health.js';
 import { integrationRoutes } from './routes/integrations.js';
@@ -70,6 +71,8 @@ export interface AppContext {
   outbound?: Dispatcher;
   /** What a mapping may ask for at most (url-check.ts); none: only the API's own bounds. */
   mappingCaps?: MappingCaps;
+  /** This process's circuit breakers, when it runs deliveries (routes/endpoints.ts). */
+  circuits?: CircuitView | undefined;
   /** Per-store rate limits (rate-limit.ts); none: no limits. */
   limiter?: RateLimiter;
 }
@@ -240,6 +243,7 @@ async function registerRoutes(app: App, ctx: AppContext): Promise<void> {
   await app.register(queueRoutes(ctx));
   await app.register(messageRoutes(ctx));
   await app.register(notificationRoutes(ctx));
+  await app.register(endpointRoutes(ctx));
   await app.register(messageTypeRoutes(ctx));
   await app.register(sampleRoutes());
   await app.register(mappingRoutes(ctx));

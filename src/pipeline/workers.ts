@@ -105,6 +105,11 @@ export class Workers {
     });
   }
 
+  /** The delivery engine's circuit breakers (state and reset, for the API). */
+  get circuits() {
+    return this.engine.circuits;
+  }
+
   /** A store's mappings changed through this process: stop using cached copies of them. */
   mappingsChanged(storeId: string): void {
     this.engine.forgetMappings(storeId);

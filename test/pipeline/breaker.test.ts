@@ -43,6 +43,11 @@ for (const backend of backends()) {
         assert.match(metrics.body, /^switchyard_delivery_circuits_open 1$/m);
         const counts = (await call(t, 'GET', 'queues')).body;
         assert.equal(counts.parked, 0, 'the breaker parks nothing');
+        const endpoints = (await call(t, 'GET', 'endpoints')).body;
+        assert.equal(endpoints.length, 1);
+        assert.equal(endpoints[0].origin, new URL(endpoint.url).origin);
+        assert.deepEqual(endpoints[0].mappings, ['down.sink']);
+        assert.match(endpoints[0].circuit, /^(open|half-open)$/);
 
         healthy = true;
         const recoveredAt = Date.now();
@@ -61,6 +66,42 @@ for (const backend of backends()) {
         assert.ok(took < 8_000, `delivered ${took} ms after the recovery`);
         const after = await t.hub.app.inject({ method: 'GET', url: '/metrics' });
         assert.match(after.body, /^switchyard_delivery_circuits_open 0$/m);
+      } finally {
+        await t.close();
+        await endpoint.close();
+      }
+    });
+
+    test('a reset closes the circuit at once: the held copies go without waiting for the probe', async () => {
+      let healthy = false;
+      const endpoint = await TestEndpoint.start(() => (healthy ? { body: {} } : { status: 503, body: {} }));
+      const t = await testHub(backend, {
+        workers: { engine: { breaker: { threshold: 3, coolDownMs: 60_000, maxCoolDownMs: 60_000 } } },
+      });
+      try {
+        const created = await call(t, 'POST', 'mappings', {
+          name: 'reset.sink',
+          url: `${endpoint.url}/sink`,
+          token: 'k',
+          messages: ['acme:reset:x'],
+          options: { concurrency: 1 },
+        });
+        assert.equal(created.status, 201);
+        for (let i = 0; i < 20; i++) await t.push({ message: 'acme:reset:x', payload: { i } });
+        const origin = new URL(endpoint.url).origin;
+        await eventually(
+          async () => (await call(t, 'GET', 'endpoints')).body[0]?.circuit === 'open',
+          10_000,
+          'open',
+        );
+        healthy = true;
+        const unknown = await call(t, 'POST', 'endpoints/reset', { origin: 'http://elsewhere.example' });
+        assert.equal(unknown.status, 404);
+        const reset = await call(t, 'POST', 'endpoints/reset', { origin });
+        assert.equal(reset.status, 200, JSON.stringify(reset.body));
+        assert.equal(reset.body.circuit, 'closed');
+        // well before the 60 s cool-down: the reset made the failed copies due and the held ones go
+        await endpoint.waitFor(3 + 20, 10_000);
       } finally {
         await t.close();
         await endpoint.close();

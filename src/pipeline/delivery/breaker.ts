@@ -111,6 +111,14 @@ export class Breakers {
     }
   }
 
+  /** An operator closes the circuit by hand (the endpoint is known to be back). */
+  reset(origin: string): void {
+    const c = this.circuits.get(origin);
+    if (!c) return;
+    this.circuits.delete(origin);
+    if (c.state !== 'closed') this.events.closed(origin, c.members);
+  }
+
   state(origin: string): BreakerState {
     return this.circuits.get(origin)?.state ?? 'closed';
   }

@@ -577,6 +577,12 @@ export class DeliveryEngine {
     }
   }
 
+  /** The circuit breakers, for the API (routes/endpoints.ts). */
+  readonly circuits = {
+    state: (origin: string) => this.breakers.state(origin),
+    reset: (origin: string) => this.breakers.reset(origin),
+  };
+
   /** Forget cached mappings of a store (its mappings changed in this process). */
   forgetMappings(storeId: string): void {
     for (const [id, entry] of this.mappings) {

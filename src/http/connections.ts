@@ -30,22 +30,18 @@ export const CONNECTION_DEFAULTS: ConnectionLimits = {
   maxConnections: 10_000,
 };
 
-/** The longest a connection may go without any traffic once it has sent something. */
-function idleBackstopMs(limits: ConnectionLimits): number {
-  return limits.requestTimeoutMs + limits.headersTimeoutMs;
-}
-
 /**
  * Node's header timeout only runs once a request has begun: a connection that sends nothing at all
- * would wait for the idle backstop (over a minute). So a new connection gets the header timeout as
- * its idle timeout, and the longer backstop once its first bytes arrive; past the cap, the server
- * closes it at once.
+ * would never be closed. So a new connection gets the header timeout as its idle timeout until
+ * its first bytes arrive; from then on Node's own timeouts (header, request, keep-alive) apply,
+ * checked by the server's periodic sweep, so no idle timer stays armed on a busy connection (one
+ * is re-armed on every read and write). Past the cap, the server closes a new connection at once.
  */
 export function guardConnections(server: Server, limits: ConnectionLimits): void {
   server.maxConnections = limits.maxConnections;
   server.on('connection', (socket: Socket) => {
     socket.setTimeout(limits.headersTimeoutMs);
-    socket.once('data', () => socket.setTimeout(idleBackstopMs(limits)));
+    socket.once('data', () => socket.setTimeout(0));
   });
 }
 
@@ -59,7 +55,5 @@ export function serverOptions(limits: ConnectionLimits) {
     },
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // a socket with no traffic at all for this long, whatever its state: the last backstop
-    connectionTimeout: idleBackstopMs(limits),
   };
 }

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { DestinationStream } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type { prettyFactory as PrettyFactory } from 'pino-pretty';
 
 /**
  * Where the hub's log lines go, and in which shape (docs/configuration.md, "Logs").
@@ -64,6 +65,10 @@ interface RequestRecord {
 }
 
 function prettyLines(colorize: boolean): (line: string) => string {
+  // loaded only for the pretty format: a hub logging JSON does not carry pino-pretty's modules
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as {
+    prettyFactory: typeof PrettyFactory;
+  };
   const pretty = prettyFactory({
     colorize,
     translateTime: 'SYS:HH:MM:ss.l',

@@ -140,5 +140,51 @@ for (const backend of backends()) {
         await hung.close();
       }
     });
+
+    test("within a store, a hung endpoint cannot hold back the store's other endpoints", async () => {
+      let open = false;
+      const hung = await TestEndpoint.start(async () => {
+        while (!open) await new Promise((r) => setTimeout(r, 50));
+        return { body: {} };
+      });
+      const fast = await TestEndpoint.start();
+      const t = await testHub(backend, { workers: { shutdownGraceMs: 200 } });
+      try {
+        for (let i = 0; i < 2; i++) {
+          const m = await call(t, 'POST', 'mappings', {
+            name: `erp.m${i}`,
+            url: `${hung.url}/m${i}`,
+            token: 'k',
+            messages: ['acme:erp:x'],
+            options: { concurrency: 64, timeout_ms: 60_000 },
+          });
+          assert.equal(m.status, 201, JSON.stringify(m.body));
+        }
+        const mail = await call(t, 'POST', 'mappings', {
+          name: 'mail.sink',
+          url: `${fast.url}/sink`,
+          token: 'k',
+          messages: ['acme:mail:x'],
+        });
+        assert.equal(mail.status, 201);
+        for (let i = 0; i < 100; i++)
+          assert.equal((await t.push({ message: 'acme:erp:x', payload: { i } })).status, 201);
+        await eventually(async () => hung.inFlight >= 64, 15_000, 'the hung endpoint at its share');
+        await new Promise((r) => setTimeout(r, 300));
+        const startedAt = Date.now();
+        for (let i = 0; i < 50; i++)
+          assert.equal((await t.push({ message: 'acme:mail:x', payload: { i } })).status, 201);
+        await fast.waitFor(50, 15_000);
+        const took = Date.now() - startedAt;
+        assert.ok(took < 5_000, `the other endpoint's 50 copies took ${took} ms`);
+        // half of the store's 128, though its two mappings ask for 64 each
+        assert.ok(hung.maxInFlight <= 64, `the hung endpoint held ${hung.maxInFlight} slots`);
+      } finally {
+        open = true;
+        await t.close();
+        await hung.close();
+        await fast.close();
+      }
+    });
   });
 }

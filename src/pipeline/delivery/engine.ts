@@ -433,12 +433,13 @@ export class DeliveryEngine {
     lane.limit = limit;
     while (lane.queue.length > 0 && lane.running < limit && !this.stopping) {
       const m = lane.queue[0]!;
-      if (!this.shares.mayStart(m.store_id)) {
-        // the store holds its share of the slots: this lane waits for one of them to end
+      const origin = mapping ? this.originOf(mapping.url) : '';
+      if (!this.shares.mayStart(m.store_id, origin)) {
+        // the store, or its endpoint, holds its share of the slots: the lane waits for one to end
         this.waitingForShare.add(key);
         break;
       }
-      const admitted = mapping ? this.breakers.admit(this.originOf(mapping.url), Date.now()) : undefined;
+      const admitted = mapping ? this.breakers.admit(origin, Date.now()) : undefined;
       if (admitted?.verdict === 'no') {
         // the endpoint's circuit is open: the lane's copies wait, not attempted (breaker.ts)
         this.holdForBreaker(key, admitted.retryAt);
@@ -446,7 +447,7 @@ export class DeliveryEngine {
       }
       lane.queue.shift();
       this.queued--;
-      this.shares.started(m.store_id);
+      this.shares.started(m.store_id, origin);
       lane.running++;
       this.inFlight++;
       this.exchanging++;
@@ -457,7 +458,7 @@ export class DeliveryEngine {
         if (freed) return;
         freed = true;
         this.exchanging--;
-        this.shares.ended(m.store_id);
+        this.shares.ended(m.store_id, origin);
         this.resumeShares();
         lane.running--;
         if (lane.running === 0 && lane.queue.length === 0) this.lanes.delete(key);

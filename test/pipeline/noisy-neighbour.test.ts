@@ -11,14 +11,25 @@ import { call } from '../helpers/mappings.js';
  * pushes are all delivered within seconds all the same, and B never holds more than half the
  * process's slots. Real endpoints on 127.0.0.1, through the public API.
  */
+/** An endpoint that answers nothing until `release()`: every request to it holds its slot. */
+async function hungEndpoint() {
+  let open = false;
+  const endpoint = await TestEndpoint.start(async () => {
+    while (!open) await new Promise((r) => setTimeout(r, 50));
+    return { body: {} };
+  });
+  return {
+    endpoint,
+    release: () => {
+      open = true;
+    },
+  };
+}
+
 for (const backend of backends()) {
   describe(`noisy neighbour (${backend})`, () => {
     test("a store whose endpoint hangs cannot hold back another store's deliveries", async () => {
-      let open = false;
-      const hung = await TestEndpoint.start(async () => {
-        while (!open) await new Promise((r) => setTimeout(r, 50));
-        return { body: {} };
-      });
+      const { endpoint: hung, release } = await hungEndpoint();
       const fast = await TestEndpoint.start();
       const t = await testHub(backend, { workers: { shutdownGraceMs: 200 } });
       const inject = async (
@@ -83,7 +94,7 @@ for (const backend of backends()) {
         assert.ok(hung.maxInFlight <= 128, `B held ${hung.maxInFlight} slots`);
         assert.ok(hung.maxInFlight >= 64, `B held ${hung.maxInFlight} slots`);
       } finally {
-        open = true;
+        release();
         await t.close();
         await hung.close();
         await fast.close();
@@ -91,11 +102,7 @@ for (const backend of backends()) {
     });
 
     test('deleting a mapping aborts its deliveries in flight and parks their copies at once', async () => {
-      let open = false;
-      const hung = await TestEndpoint.start(async () => {
-        while (!open) await new Promise((r) => setTimeout(r, 50));
-        return { body: {} };
-      });
+      const { endpoint: hung, release } = await hungEndpoint();
       const t = await testHub(backend, { workers: { shutdownGraceMs: 200 } });
       try {
         const created = await call(t, 'POST', 'mappings', {
@@ -135,18 +142,14 @@ for (const backend of backends()) {
           reasons.join('\n'),
         );
       } finally {
-        open = true;
+        release();
         await t.close();
         await hung.close();
       }
     });
 
     test("within a store, a hung endpoint cannot hold back the store's other endpoints", async () => {
-      let open = false;
-      const hung = await TestEndpoint.start(async () => {
-        while (!open) await new Promise((r) => setTimeout(r, 50));
-        return { body: {} };
-      });
+      const { endpoint: hung, release } = await hungEndpoint();
       const fast = await TestEndpoint.start();
       const t = await testHub(backend, { workers: { shutdownGraceMs: 200 } });
       try {
@@ -180,7 +183,7 @@ for (const backend of backends()) {
         // half of the store's 128, though its two mappings ask for 64 each
         assert.ok(hung.maxInFlight <= 64, `the hung endpoint held ${hung.maxInFlight} slots`);
       } finally {
-        open = true;
+        release();
         await t.close();
         await hung.close();
         await fast.close();

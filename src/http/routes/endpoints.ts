@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { HubError } from '../../errors.js';
+import { type BreakerState, originOf } from '../../pipeline/delivery/breaker.js';
 import type { App, AppContext } from '../app.js';
 import { requireStore, storeOf } from '../guards.js';
 import { errorResponses, StoreParams, storeSecurity } from '../schemas.js';
@@ -19,17 +20,9 @@ const Endpoint = Type.Object({
 
 /** The circuit breakers as the routes see them: the engine's, when this process delivers. */
 export interface CircuitView {
-  state(origin: string): 'closed' | 'open' | 'half-open';
+  state(origin: string): BreakerState;
   /** Closes the origin's circuit; its held copies go out at once. */
   reset(origin: string): void;
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }
 
 /** The store's endpoint origins and their circuit breakers; a reset closes one. */

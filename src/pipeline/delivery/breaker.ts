@@ -16,6 +16,15 @@
  * are made due at once (the engine does it: see `onClose`).
  */
 
+/** The origin (scheme, host, port) a circuit and a share are kept for; an unparsable URL is its own. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 export interface BreakerOptions {
   /** Consecutive failures that open the circuit. */
   threshold: number;

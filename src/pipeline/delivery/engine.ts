@@ -8,7 +8,7 @@ import type { CopyHandover, LeasedMessage, Settlement } from '../../storage/deli
 import type { Mapping } from '../../storage/mapping-contract.js';
 import type { UrlPolicy } from '../../url-policy.js';
 import { outboundAgent } from '../outbound.js';
-import { type BreakerOptions, Breakers } from './breaker.js';
+import { type BreakerOptions, Breakers, originOf } from './breaker.js';
 import { type Exchange, post } from './http.js';
 import { type LaneLoad, leaseRoom } from './lease-room.js';
 import { settle } from './outcome.js';
@@ -237,8 +237,8 @@ export class DeliveryEngine {
   }
 
   async step(): Promise<number> {
-    // copies waiting for their store's share do not fill slots soon: leases go on for the others
-    const free = this.maxInFlight - this.inFlight - (this.queued - this.heldByShares()) - this.reserved;
+    // copies held back (a share, an open circuit) fill no slot soon: leases go on for the others
+    const free = this.maxInFlight - this.inFlight - (this.queued - this.heldBack()) - this.reserved;
     if (this.stopping) return 0;
     if (free <= 0) {
       // every slot is taken, some by deliveries still waiting for their settlement to commit:
@@ -299,7 +299,7 @@ export class DeliveryEngine {
   }
 
   /** Copies queued in lanes held back by their store's share or a circuit: no slot soon. */
-  private heldByShares(): number {
+  private heldBack(): number {
     let n = 0;
     for (const key of this.waitingForShare) n += this.lanes.get(key)?.queue.length ?? 0;
     for (const key of this.heldByBreaker)
@@ -307,14 +307,11 @@ export class DeliveryEngine {
     return n;
   }
 
+  /** A mapping URL's origin, parsed once per URL (pump asks for every delivery). */
   private originOf(url: string): string {
     let origin = this.origins.get(url);
     if (origin === undefined) {
-      try {
-        origin = new URL(url).origin;
-      } catch {
-        origin = url;
-      }
+      origin = originOf(url);
       if (this.origins.size > 10_000) this.origins.clear();
       this.origins.set(url, origin);
     }
